@@ -1,0 +1,193 @@
+"""Build the TorchScript Hessian-vector-product modules used by slingshot-djl.
+
+Writes (with torch.jit.save):
+  slingshot-djl/src/main/resources/dev/slingshot/djl/hvp.pt
+      forward(loss: Tensor, params: List[Tensor], v: List[Tensor]) -> List[Tensor]
+      returns the exact Hessian-vector product H.v of `loss` w.r.t. `params`
+      (one tensor per param, same shape/dtype/device as the param).
+  slingshot-djl/src/main/resources/dev/slingshot/djl/hvp_grad.pt
+      forward(loss, params, v) -> List[Tensor] of length 2*len(params):
+      the gradient list (detached) followed by the H.v list, from one call.
+
+Both use double backward:
+  g  = torch.autograd.grad([loss], params, create_graph=True, retain_graph=True, allow_unused=True)
+  hv = torch.autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True)
+retain_graph=True on both calls, so several HVPs can be taken on the same loss graph
+(e.g. Lanczos iterations). Gradients that autograd reports as None (a parameter the
+loss / the gradient does not depend on) are replaced by zeros with the parameter's
+dtype and device; a gradient that does not itself require grad (loss linear in
+everything it reaches) contributes zero curvature. No scratch tensor is created on the
+default device: everything is created with *_like(param) or on loss.device.
+The modules never read or write `.grad`.
+
+The script verifies, by assertions, both the in-memory and the reloaded modules:
+  * on 0.5 th^T A th + b^T th (float64, th split into 3 parameter tensors) H.v == A.v to 1e-12,
+    and the gradient == A th + b to 1e-12;
+  * three calls on the same loss graph all work and agree;
+  * an unused parameter gets zero gradient and zero H.v;
+  * on a small tanh MLP the result matches torch.autograd.functional.hvp.
+
+Run from the repository root (needs PyTorch; built with Debian's python3-torch 1.13):
+    /usr/bin/python3 scripts/torchscript/make_hvp_module.py
+"""
+import os
+from typing import List, Optional
+
+import torch
+
+torch.set_num_threads(1)
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+OUT_DIR = os.path.join(REPO, "slingshot-djl", "src", "main", "resources", "dev", "slingshot", "djl")
+
+
+def _first_and_second(loss: torch.Tensor, params: List[torch.Tensor],
+                      v: List[torch.Tensor]):
+    """Shared body (scripted into both modules). Returns (grads, hvs)."""
+    grads: List[torch.Tensor] = []
+    hvs: List[torch.Tensor] = []
+    if not loss.requires_grad:
+        for p in params:
+            grads.append(torch.zeros_like(p))
+            hvs.append(torch.zeros_like(p))
+        return grads, hvs
+    g = torch.autograd.grad([loss], params, retain_graph=True, create_graph=True,
+                            allow_unused=True)
+    # Only gradients that are themselves differentiable take part in the second pass.
+    outs: List[torch.Tensor] = []
+    gouts: List[Optional[torch.Tensor]] = []
+    for i in range(len(params)):
+        gi = g[i]
+        if gi is None:
+            grads.append(torch.zeros_like(params[i]))
+        else:
+            grads.append(gi.detach())
+            if gi.requires_grad:
+                outs.append(gi)
+                gouts.append(v[i])
+    if len(outs) == 0:
+        for p in params:
+            hvs.append(torch.zeros_like(p))
+        return grads, hvs
+    h = torch.autograd.grad(outs, params, grad_outputs=gouts, retain_graph=True,
+                            allow_unused=True)
+    for i in range(len(params)):
+        hi = h[i]
+        if hi is None:
+            hvs.append(torch.zeros_like(params[i]))
+        else:
+            hvs.append(hi)
+    return grads, hvs
+
+
+class Hvp(torch.nn.Module):
+    """forward(loss, params, v) -> [H v_i for each param]."""
+
+    def forward(self, loss: torch.Tensor, params: List[torch.Tensor],
+                v: List[torch.Tensor]) -> List[torch.Tensor]:
+        grads, hvs = _first_and_second(loss, params, v)
+        return hvs
+
+
+class HvpGrad(torch.nn.Module):
+    """forward(loss, params, v) -> [grad_0..grad_{n-1}, Hv_0..Hv_{n-1}]."""
+
+    def forward(self, loss: torch.Tensor, params: List[torch.Tensor],
+                v: List[torch.Tensor]) -> List[torch.Tensor]:
+        grads, hvs = _first_and_second(loss, params, v)
+        out: List[torch.Tensor] = []
+        for t in grads:
+            out.append(t)
+        for t in hvs:
+            out.append(t)
+        return out
+
+
+def _quadratic_check(hvp_mod, hvp_grad_mod, label):
+    gen = torch.Generator().manual_seed(1234)
+    shapes = [(3, 4), (5,), (2, 3)]
+    sizes = [3 * 4, 5, 2 * 3]
+    n = sum(sizes)
+    m = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    a = m + m.T
+    b = torch.randn(n, generator=gen, dtype=torch.float64)
+    theta0 = torch.randn(n, generator=gen, dtype=torch.float64)
+    params = [t.reshape(s).clone().requires_grad_(True)
+              for t, s in zip(torch.split(theta0, sizes), shapes)]
+    unused = torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_(True)
+    theta = torch.cat([p.reshape(-1) for p in params])
+    loss = 0.5 * theta @ (a @ theta) + b @ theta
+
+    results = []
+    for call in range(3):  # several HVPs on the same graph, different v
+        vflat = torch.randn(n, generator=gen, dtype=torch.float64)
+        v = [t.reshape(s) for t, s in zip(torch.split(vflat, sizes), shapes)]
+        hv = hvp_mod(loss, params, v)
+        got = torch.cat([h.reshape(-1) for h in hv])
+        want = a @ vflat
+        err = (got - want).abs().max().item()
+        assert err <= 1e-12, f"{label}: H.v error {err}"
+        for h, p in zip(hv, params):
+            assert h.shape == p.shape and h.dtype == p.dtype
+        gh = hvp_grad_mod(loss, params + [unused], v + [torch.ones(4, dtype=torch.float64)])
+        assert len(gh) == 2 * (len(params) + 1)
+        grad = torch.cat([t.reshape(-1) for t in gh[:len(params)]])
+        gerr = (grad - (a @ theta0 + b)).abs().max().item()
+        assert gerr <= 1e-12, f"{label}: grad error {gerr}"
+        got2 = torch.cat([t.reshape(-1) for t in gh[len(params) + 1:2 * len(params) + 1]])
+        assert (got2 - want).abs().max().item() <= 1e-12
+        assert torch.count_nonzero(gh[len(params)]).item() == 0  # unused param: zero grad
+        assert torch.count_nonzero(gh[-1]).item() == 0  # unused param: zero H.v
+        assert not any(t.requires_grad for t in gh[:len(params)])
+        results.append(err)
+    for p in params:
+        assert p.grad is None, "module must not touch .grad"
+    # Loss linear in its parameter: gradient is constant, curvature zero.
+    w = torch.randn(5, generator=gen, dtype=torch.float64).requires_grad_(True)
+    lin = (w * 3.0).sum()
+    z = hvp_mod(lin, [w], [torch.ones(5, dtype=torch.float64)])
+    assert torch.count_nonzero(z[0]).item() == 0
+    print(f"{label}: quadratic H.v max abs errors over 3 calls on one graph: {results}")
+
+
+def _mlp_check(hvp_mod, label):
+    gen = torch.Generator().manual_seed(99)
+    x = torch.randn(6, 4, generator=gen, dtype=torch.float64)
+    w1 = (0.5 * torch.randn(5, 4, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    b1 = (0.1 * torch.randn(5, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    w2 = (0.5 * torch.randn(2, 5, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    v = [torch.randn(t.shape, generator=gen, dtype=torch.float64) for t in (w1, b1, w2)]
+
+    def f(w1_, b1_, w2_):
+        return (torch.tanh(x @ w1_.T + b1_) @ w2_.T).pow(2).mean()
+
+    loss = f(w1, b1, w2)
+    got = hvp_mod(loss, [w1, b1, w2], v)
+    _, want = torch.autograd.functional.hvp(f, (w1.detach(), b1.detach(), w2.detach()), tuple(v))
+    err = max((g - w_).abs().max().item() for g, w_ in zip(got, want))
+    assert err <= 1e-12, f"{label}: MLP H.v error {err}"
+    print(f"{label}: tanh-MLP H.v vs autograd.functional.hvp max abs error {err:.3g}")
+
+
+def main():
+    torch.manual_seed(0)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    hvp = torch.jit.script(Hvp())
+    hvp_grad = torch.jit.script(HvpGrad())
+    _quadratic_check(hvp, hvp_grad, "scripted")
+    _mlp_check(hvp, "scripted")
+    p1 = os.path.join(OUT_DIR, "hvp.pt")
+    p2 = os.path.join(OUT_DIR, "hvp_grad.pt")
+    torch.jit.save(hvp, p1)
+    torch.jit.save(hvp_grad, p2)
+    l1 = torch.jit.load(p1)
+    l2 = torch.jit.load(p2)
+    _quadratic_check(l1, l2, "reloaded")
+    _mlp_check(l1, "reloaded")
+    for p in (p1, p2):
+        print(f"wrote {os.path.relpath(p, REPO)} ({os.path.getsize(p)} bytes)")
+    print("torch", torch.__version__)
+
+
+if __name__ == "__main__":
+    main()
