@@ -221,8 +221,7 @@ public final class NormTracker implements SlingshotRule {
       if (target == Phase.GROWTH) {
         startGrowth(pendingStep - config.window);
       } else if (previous == Phase.GROWTH) {
-        NormCycle c =
-            new NormCycle(name, growthStartStep, growthStartNorm, peakStep, peakNorm, target);
+        NormCycle c = endGrowth(pendingStep - config.window, target);
         cycles.add(c);
         NormTracker.this.cycles.add(c);
         events = add(events, new CycleCompleted(step, name, c));
@@ -248,28 +247,85 @@ public final class NormTracker implements SlingshotRule {
       };
     }
 
-    /** Back-dates the growth start to the last lowest norm since {@code from}; resets the peak. */
+    /**
+     * Back-dates the growth start: the last record since {@code from} whose norm is within the
+     * noise band of the lowest one. Resets the peak to the highest norm since then.
+     */
     private void startGrowth(long from) {
-      long i = head;
-      while (i < tail - 1 && steps[idx(i)] < from) {
-        i++;
-      }
+      long i = firstAtOrAfter(from);
       long lo = i;
       for (long j = i; j < tail; j++) {
         if (values[idx(j)] <= values[idx(lo)]) {
           lo = j;
         }
       }
-      growthStartStep = steps[idx(lo)];
-      growthStartNorm = values[idx(lo)];
+      double ceiling = logs[idx(lo)] + noiseBand(i);
+      long start = lo;
+      for (long j = lo + 1; j < tail; j++) {
+        if (logs[idx(j)] <= ceiling) {
+          start = j;
+        }
+      }
+      growthStartStep = steps[idx(start)];
+      growthStartNorm = values[idx(start)];
       peakStep = growthStartStep;
       peakNorm = growthStartNorm;
-      for (long j = lo; j < tail; j++) {
+      for (long j = start; j < tail; j++) {
         if (values[idx(j)] > peakNorm) {
           peakNorm = values[idx(j)];
           peakStep = steps[idx(j)];
         }
       }
+    }
+
+    /**
+     * The growth's end: the first record since {@code from} whose norm is within the noise band of
+     * the growth's peak (the peak itself on a smooth curve).
+     */
+    private NormCycle endGrowth(long from, Phase endPhase) {
+      long i = firstAtOrAfter(from);
+      long step = peakStep;
+      double norm = peakNorm;
+      if (steps[idx(i)] <= peakStep) {
+        double floor = Math.log(peakNorm) - noiseBand(i);
+        for (long j = i; j < tail && steps[idx(j)] < peakStep; j++) {
+          if (steps[idx(j)] >= growthStartStep && logs[idx(j)] >= floor) {
+            step = steps[idx(j)];
+            norm = values[idx(j)];
+            break;
+          }
+        }
+      }
+      return new NormCycle(name, growthStartStep, growthStartNorm, step, norm, endPhase);
+    }
+
+    private long firstAtOrAfter(long step) {
+      long i = head;
+      while (i < tail - 1 && steps[idx(i)] < step) {
+        i++;
+      }
+      return i;
+    }
+
+    /**
+     * Three standard deviations of the measurement noise of ln‖W‖ over the records [from, tail),
+     * estimated from each record's distance to the line through its two neighbours (which removes
+     * any locally linear trend); 0 on a smooth curve.
+     */
+    private double noiseBand(long from) {
+      double sum = 0;
+      int n = 0;
+      for (long j = from + 1; j < tail - 1; j++) {
+        double s0 = steps[idx(j - 1)];
+        double s1 = steps[idx(j)];
+        double s2 = steps[idx(j + 1)];
+        double a = (s2 - s1) / (s2 - s0);
+        double b = (s1 - s0) / (s2 - s0);
+        double r = logs[idx(j)] - (a * logs[idx(j - 1)] + b * logs[idx(j + 1)]);
+        sum += r * r / (1 + a * a + b * b);
+        n++;
+      }
+      return n == 0 ? 0 : 3 * Math.sqrt(sum / n);
     }
 
     private int idx(long i) {
