@@ -34,10 +34,13 @@ import java.util.Set;
  *
  * <p><b>Cycles.</b> When GROWTH gives way to PLATEAU or DECAY a {@link NormCycle} is completed and
  * reported with a {@link CycleCompleted} event. The cycle's steps are back-dated to where the norm
- * actually turned, like the marks of Figure 2: its growth start is the last record at which the
- * norm was lowest between one window before the growth condition first held and the confirmation,
- * and its transition is the first record at which the norm reached its maximum during the growth
- * phase (on a noise-free curve: exactly the knee, or the peak before a decay).
+ * actually turned, like the marks of Figure 2: its transition is the first record of the growth
+ * phase whose norm is within the noise band of the phase's highest norm, and its growth start the
+ * last record, from one window before the growth condition first held, whose norm is within the
+ * noise band of the lowest. The noise band is three standard deviations of ln‖W‖ about its local
+ * trend (estimated from each record's distance to the line through its neighbours), so on a smooth
+ * curve these are exactly the peak before a decay, the knee before a plateau, and the trough or
+ * knee before the growth.
  *
  * <p>A record without a followed norm is skipped for that norm; a non-finite or non-positive norm
  * (whose logarithm is undefined) is skipped and counted ({@link #skipped(String)}). Steps may be
@@ -420,8 +423,11 @@ public final class NormTracker implements SlingshotRule {
    * there, weight decay shrinks the norm at about −10⁻⁴/step between slingshots, a slingshot grows
    * it at 10⁻³/step or more (hinge) or accelerates it past 5·10⁻⁵/step before the loss spike
    * (cross-entropy, Adam), and plateaus move by less than 10⁻⁵/step. With these defaults every
-   * growth phase after the model first fitted its training set ends within 300 steps of a loss
-   * spike's start, and no phase flips back and forth (see {@code NormTrackerRecordedRunsTest}).
+   * growth phase after the model first fitted its training set ends between 20 steps before and 200
+   * steps after the start of a loss-spike interval, ends in DECAY on the AdamW runs and in PLATEAU
+   * on the Adam run, and no phase flips back and forth; a shorter dwell (50–100 steps) finds the
+   * same transitions but lets a brief drop after the spike read as DECAY on the Adam run (see
+   * {@code NormTrackerRecordedRunsTest}).
    *
    * @param window the rate is the slope over the records of the last {@code window} steps
    * @param growthEnter the rate above which a norm enters GROWTH (1/step, positive)
