@@ -16,6 +16,13 @@ import java.util.OptionalDouble;
  */
 public final class StepRecord {
 
+  /**
+   * The conventional name of the last layer's weight norm (the classifier's weight), the quantity
+   * of Thilak et al. §2 and Figure 2. Adapters record it under this name as well as under the
+   * parameter's own name, so rules, plots and metrics find it without knowing the model.
+   */
+  public static final String LAST_LAYER = "last_layer";
+
   private final long step;
   private final double trainLoss;
   private final double fullTrainLoss;
