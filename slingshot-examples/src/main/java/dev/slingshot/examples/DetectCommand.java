@@ -43,6 +43,11 @@ import picocli.CommandLine.Spec;
       "0:success",
       "1:malformed log content (non-numeric value, malformed JSON line, step going back)",
       "2:usage error (invalid thresholds, missing file or column)"
+    },
+    footer = {
+      "%nExamples:",
+      "  slingshot detect examples/logs/sample.csv",
+      "  slingshot detect metrics.jsonl --loss-column loss --episodes --format csv"
     })
 final class DetectCommand implements Callable<Integer> {
 

@@ -1,11 +1,10 @@
 package dev.slingshot.examples;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.slingshot.core.StepRecord;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -53,11 +51,8 @@ final class LossLogReader {
 
   /** Jackson is loaded only when a JSONL log is read: CSV runs and other commands skip it. */
   private static final class Json {
-    static final ObjectMapper MAPPER =
-        JsonMapper.builder()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
+    static final JsonFactory FACTORY =
+        JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
   }
 
   private final String stepColumn;
@@ -260,106 +255,152 @@ final class LossLogReader {
         false);
   }
 
+  // What the JSONL being read has shown so far (for the missing-column message).
+  private boolean sawStepKey;
+  private boolean sawLossKey;
+  private final Set<String> keysSeen = new LinkedHashSet<>();
+
   private void readJsonl(
       Path file, BufferedReader in, String first, long firstLine, Consumer<StepRecord> sink)
       throws IOException, LogException {
-    boolean sawStep = false;
-    boolean sawLoss = false;
-    Set<String> keys = new LinkedHashSet<>();
     String line = first;
     long lineNo = firstLine;
     for (; line != null; line = in.readLine(), lineNo++) {
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode node;
-      try {
-        node = Json.MAPPER.readTree(line);
-      } catch (JsonProcessingException e) {
-        throw new LogException(
-            "line " + lineNo + ": malformed JSON: " + e.getOriginalMessage(), false);
-      }
-      if (node == null || !node.isObject()) {
-        throw new LogException(
-            "line " + lineNo + ": malformed JSON line: expected one JSON object, got: " + line,
-            false);
-      }
-      if (!sawStep || !sawLoss) {
-        if (keys.size() < 200) {
-          for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            keys.add(it.next());
-          }
+      if (!line.isBlank()) {
+        try (JsonParser p = Json.FACTORY.createParser(line)) {
+          jsonLine(p, lineNo, sink);
+        } catch (JsonProcessingException e) {
+          throw new LogException(
+              "line " + lineNo + ": malformed JSON: " + e.getOriginalMessage(), false);
         }
       }
-      JsonNode stepNode = node.get(stepColumn);
-      JsonNode lossNode = node.get(lossColumn);
-      sawStep |= stepNode != null;
-      sawLoss |= lossNode != null;
-      String lossText = jsonCell(lossNode);
-      double loss;
-      if (lossText != null) {
-        if (lossText.isEmpty()) {
-          continue;
-        }
-        loss = number(lossText, lineNo, lossColumn);
-      } else if (lossNode != null && lossNode.isNumber()) {
-        loss = lossNode.doubleValue();
-      } else if (lossNode == null || lossNode.isNull()) {
-        continue;
-      } else {
-        throw notNumeric(lineNo, lossColumn, lossNode.toString());
-      }
-      long step;
-      String stepText = jsonCell(stepNode);
-      if (stepText != null) {
-        step = step(stepText, lineNo);
-      } else if (stepNode != null && stepNode.isIntegralNumber() && stepNode.canConvertToLong()) {
-        step = stepNode.longValue();
-      } else if (stepNode != null && stepNode.isNumber()) {
-        step = step(stepNode.asText(), lineNo);
-      } else if (stepNode == null || stepNode.isNull()) {
-        step = step("", lineNo);
-      } else {
-        throw notNumeric(lineNo, stepColumn, stepNode.toString());
-      }
-      StepRecord.Builder b = StepRecord.builder(step, loss);
-      JsonNode fullNode = fullTrainLossColumn == null ? null : node.get(fullTrainLossColumn);
-      if (fullNode != null && !fullNode.isNull()) {
-        String fullText = jsonCell(fullNode);
-        if (fullText != null) {
-          if (!fullText.isEmpty()) {
-            b.fullTrainLoss(number(fullText, lineNo, fullTrainLossColumn));
-          }
-        } else if (fullNode.isNumber()) {
-          b.fullTrainLoss(fullNode.doubleValue());
-        } else {
-          throw notNumeric(lineNo, fullTrainLossColumn, fullNode.toString());
-        }
-      }
-      emit(b.build(), lineNo, sink);
     }
-    if (!sawStep) {
-      throw missingKey(file, stepColumn, keys);
+    if (!sawStepKey) {
+      throw missingKey(file, stepColumn);
     }
-    if (!sawLoss) {
-      throw missingKey(file, lossColumn, keys);
+    if (!sawLossKey) {
+      throw missingKey(file, lossColumn);
     }
   }
 
-  private static LogException missingKey(Path file, String column, Set<String> keys) {
+  /**
+   * One JSON line, read with Jackson's streaming parser (no tree): only the step, loss and
+   * full-train-loss values are looked at; everything else is skipped.
+   */
+  private void jsonLine(JsonParser p, long lineNo, Consumer<StepRecord> sink)
+      throws IOException, LogException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      throw new LogException(
+          "line " + lineNo + ": malformed JSON line: expected one JSON object per line", false);
+    }
+    String stepText = null; // the step as written, when it is not a plain integer
+    long step = 0;
+    boolean hasStep = false;
+    double loss = 0;
+    boolean hasLoss = false;
+    double full = 0;
+    boolean hasFull = false;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken t = p.nextToken();
+      if (!sawStepKey || !sawLossKey) {
+        if (keysSeen.size() < 100) {
+          keysSeen.add(name);
+        }
+      }
+      if (name.equals(lossColumn)) {
+        sawLossKey = true;
+        hasLoss = jsonNumber(p, t, lineNo, lossColumn);
+        loss = hasLoss ? value : 0;
+      } else if (name.equals(stepColumn)) {
+        sawStepKey = true;
+        hasStep = t != JsonToken.VALUE_NULL;
+        if (t == JsonToken.VALUE_NUMBER_INT
+            && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+          step = p.getLongValue();
+          stepText = null;
+        } else if (t.isScalarValue() && t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+          stepText = t == JsonToken.VALUE_NULL ? "" : p.getText().strip();
+          hasStep = !stepText.isEmpty();
+        } else {
+          throw notNumeric(lineNo, stepColumn, describe(p, t));
+        }
+      } else if (name.equals(fullTrainLossColumn)) {
+        hasFull = jsonNumber(p, t, lineNo, fullTrainLossColumn);
+        full = hasFull ? value : 0;
+      } else {
+        p.skipChildren();
+      }
+    }
+    if (p.nextToken() != null) {
+      throw new LogException(
+          "line " + lineNo + ": malformed JSON line: more than one JSON value on the line", false);
+    }
+    if (!hasLoss) {
+      return;
+    }
+    if (!hasStep || stepText != null) {
+      step = step(hasStep ? stepText : "", lineNo);
+    }
+    StepRecord.Builder b = StepRecord.builder(step, loss);
+    if (hasFull) {
+      b.fullTrainLoss(full);
+    }
+    emit(b.build(), lineNo, sink);
+  }
+
+  /** The number {@link #jsonNumber} read last. */
+  private double value;
+
+  /**
+   * Reads a JSON value as a number into {@link #value}: a JSON number (including the bare {@code
+   * NaN}/{@code Infinity} tokens), or a string holding one ({@code "nan"}, {@code "-inf"}, {@code
+   * "0.5"}).
+   *
+   * @return false when the value is missing ({@code null} or an empty string)
+   */
+  private boolean jsonNumber(JsonParser p, JsonToken t, long lineNo, String column)
+      throws IOException, LogException {
+    switch (t) {
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+        value = p.getDoubleValue();
+        return true;
+      }
+      case VALUE_NULL -> {
+        return false;
+      }
+      case VALUE_STRING -> {
+        String text = p.getText().strip();
+        if (text.isEmpty()) {
+          return false;
+        }
+        value = number(text, lineNo, column);
+        return true;
+      }
+      default -> throw notNumeric(lineNo, column, describe(p, t));
+    }
+  }
+
+  /** A short rendering of a non-numeric JSON value for an error message. */
+  private static String describe(JsonParser p, JsonToken t) throws IOException {
+    if (t == JsonToken.START_OBJECT) {
+      return "{...}";
+    }
+    if (t == JsonToken.START_ARRAY) {
+      return "[...]";
+    }
+    return p.getText();
+  }
+
+  private LogException missingKey(Path file, String column) {
     return new LogException(
         "column '"
             + column
             + "' not found in any line of "
             + file
             + "; the keys seen are: "
-            + String.join(", ", keys),
+            + String.join(", ", keysSeen),
         true);
-  }
-
-  /** The text of a JSON string value (stripped), or null when the node is not a string. */
-  private static String jsonCell(JsonNode node) {
-    return node != null && node.isTextual() ? node.textValue().strip() : null;
   }
 
   private void emit(StepRecord record, long lineNo, Consumer<StepRecord> sink) throws LogException {
@@ -385,7 +426,12 @@ final class LossLogReader {
   private long step(String cell, long lineNo) throws LogException {
     if (cell.isEmpty()) {
       throw new LogException(
-          "line " + lineNo + ": column '" + stepColumn + "' is empty on a row with a loss", false);
+          "line "
+              + lineNo
+              + ": column '"
+              + stepColumn
+              + "' is empty or missing on a row with a loss",
+          false);
     }
     try {
       return Long.parseLong(cell);
