@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.slingshot.core.StepRecord;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,8 @@ import java.util.function.Consumer;
  *       error rather than misread).
  * </ul>
  *
- * <p>Every problem is a {@link LogException} naming the line, the column and the value.
+ * <p>Every problem is a {@link LogException} naming the line, the column and the value. An instance
+ * reads one file (it remembers the previous step to check that steps increase).
  */
 final class LossLogReader {
 
@@ -144,6 +146,8 @@ final class LossLogReader {
       } else {
         readCsv(file, in, line, lineNo, sink);
       }
+    } catch (CharacterCodingException e) {
+      throw new LogException(file + " is not UTF-8 text (" + e + ")", false);
     } catch (IOException e) {
       throw new LogException("cannot read " + file + ": " + e, true);
     }

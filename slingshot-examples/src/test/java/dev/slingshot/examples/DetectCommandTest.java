@@ -551,6 +551,11 @@ class DetectCommandTest {
       assertThat(r.err()).contains("line 2").contains("'step' is empty");
       r = detect(write("frac.csv", "step,train_loss", "10.5,0.5"));
       assertThat(r.err()).contains("line 2").contains("integer step").contains("'10.5'");
+      Path latin1 = dir.resolve("latin1.csv");
+      Files.write(latin1, new byte[] {'s', 't', 'e', 'p', ',', 'l', (byte) 0xE9, '\n'});
+      r = detect(latin1);
+      assertThat(r.exitCode()).isEqualTo(CommandLine.ExitCode.SOFTWARE);
+      assertThat(r.err()).contains("is not UTF-8 text");
       r = detect(write("empty.csv", "", "  "));
       assertThat(r.exitCode()).isEqualTo(CommandLine.ExitCode.SOFTWARE);
       assertThat(r.err()).contains("is empty");
