@@ -64,6 +64,7 @@ final class Instrumentation {
   private Device device;
   private NDManager manager;
   private NDArray flat;
+  private NDArray zero;
   private NDArray[] views;
   private NDArray[] theta0;
   private NDArray[] live;
@@ -79,8 +80,7 @@ final class Instrumentation {
   private int updatedCount;
   private int expectedUpdates;
   private long step;
-  private double prevParamNorm = Double.NaN;
-  private long prevParamNormStep = -1;
+  private boolean measuring;
 
   private volatile StepMetrics lastMetrics;
   private volatile StepRecord lastRecord;
@@ -152,6 +152,7 @@ final class Instrumentation {
         manager.close();
         manager = null;
         flat = null;
+        zero = null;
         views = null;
         theta0 = null;
         live = null;
@@ -208,10 +209,14 @@ final class Instrumentation {
    * called.
    */
   boolean beforeUpdate(String id, NDArray weight) {
-    if (layout == null || !weight.getDevice().equals(device)) {
+    if (layout == null) {
       return false;
     }
     Integer i = layout.indexById.get(id);
+    // The same live array as last step is known to be on the device: skip the JNI device query.
+    if (i != null && (live == null || live[i] != weight) && !weight.getDevice().equals(device)) {
+      return false;
+    }
     if (i == null) {
       if (!warnedUnknown) {
         warnedUnknown = true;
@@ -234,11 +239,13 @@ final class Instrumentation {
       if (stepBroken) {
         return false;
       }
-      if (theta0[i] == null) {
-        theta0[i] = weight.duplicate();
-        theta0[i].attach(manager);
+      if (measuring) {
+        if (theta0 != null && theta0[i] == null) {
+          theta0[i] = weight.duplicate();
+          theta0[i].attach(manager);
+        }
+        views[i].addi(weight);
       }
-      views[i].addi(weight);
       return true;
     } catch (RuntimeException e) {
       stepBroken = true;
@@ -258,7 +265,9 @@ final class Instrumentation {
         JniUtils.setGradMode(false);
       }
       int i = layout.indexById.get(id);
-      views[i].subi(weight);
+      if (measuring) {
+        views[i].subi(weight);
+      }
       live[i] = weight;
       updated[i] = true;
       updatedCount++;
@@ -280,10 +289,18 @@ final class Instrumentation {
     stepBroken = false;
     updatedCount = 0;
     java.util.Arrays.fill(updated, false);
+    long t = step + 1;
+    measuring = t == 1 || t % options.measureEvery() == 0;
+    if (live == null) {
+      live = new NDArray[layout.size()];
+    }
+    if (!measuring) {
+      return;
+    }
     if (flat == null || flatDirty) {
       allocate(anyWeight);
     } else {
-      flat.muli(0);
+      flat.muli(zero);
     }
   }
 
@@ -313,6 +330,9 @@ final class Instrumentation {
     DataType type =
         anyWeight.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
     flat = manager.zeros(new Shape(total), type, device);
+    if (zero == null) {
+      zero = manager.zeros(new Shape(), type, device);
+    }
     NDList parts = k == 1 ? new NDList(flat.reshape(flat.getShape())) : flat.split(splits);
     views = new NDArray[k];
     for (int i = 0; i < k; i++) {
@@ -323,9 +343,8 @@ final class Instrumentation {
         part.close();
       }
     }
-    if (theta0 == null) {
+    if (theta0 == null && options.cosineEvery() > 0) {
       theta0 = new NDArray[k];
-      live = new NDArray[k];
     }
     flatDirty = false;
   }
@@ -349,9 +368,12 @@ final class Instrumentation {
       }
       return;
     }
+    if (!measuring) {
+      publishLoss(t, readLoss());
+      return;
+    }
     int k = layout.size();
     boolean cosine = options.cosineEvery() > 0 && t % options.cosineEvery() == 0;
-    boolean firstNorms = prevParamNormStep < 0;
     List<NDArray> temps = new ArrayList<>(3 * k + 4);
     NDList stack = new NDList(3 * k + 2);
     double[] v;
@@ -365,7 +387,7 @@ final class Instrumentation {
         temps.add(n);
         stack.add(n);
       }
-      if (cosine || firstNorms) {
+      if (cosine) {
         for (int i = 0; i < k; i++) {
           NDArray th0 = theta0[i] != null ? theta0[i] : weight(i);
           NDArray prod = weight(i).mul(th0);
@@ -381,19 +403,17 @@ final class Instrumentation {
           stack.add(n0);
         }
       }
+      // Norms of parameters share the buffer's type and device; only the loss may differ.
       DataType type = flat.getDataType();
-      for (int j = 0; j < stack.size(); j++) {
-        NDArray a = stack.get(j);
-        if (a.getDataType() != type) {
-          NDArray c = a.toType(type, false);
-          temps.add(c);
-          stack.set(j, c);
-        }
-        if (!a.getDevice().equals(device)) {
-          NDArray c = stack.get(j).toDevice(device, false);
-          temps.add(c);
-          stack.set(j, c);
-        }
+      if (pendingLoss.getDataType() != type) {
+        NDArray c = pendingLoss.toType(type, false);
+        temps.add(c);
+        stack.set(0, c);
+      }
+      if (pendingLossOwned ? false : !pendingLoss.getDevice().equals(device)) {
+        NDArray c = stack.get(0).toDevice(device, false);
+        temps.add(c);
+        stack.set(0, c);
       }
       NDArray all = NDArrays.stack(stack);
       temps.add(all);
@@ -403,7 +423,28 @@ final class Instrumentation {
         a.close();
       }
     }
-    publish(t, v, cosine, firstNorms);
+    publish(t, v, cosine);
+  }
+
+  /** The batch loss as a double: one scalar read. */
+  private double readLoss() {
+    DataType type = pendingLoss.getDataType();
+    if (type == DataType.FLOAT32) {
+      return pendingLoss.getFloat();
+    }
+    if (type == DataType.FLOAT64) {
+      return pendingLoss.getDouble();
+    }
+    try (NDArray c = pendingLoss.toType(DataType.FLOAT64, false)) {
+      return c.getDouble();
+    }
+  }
+
+  /** An unmeasured step: the record has the loss only. */
+  private void publishLoss(long t, double loss) {
+    StepRecord record = StepRecord.builder(t, loss).build();
+    lastRecord = record;
+    observe(record, t);
   }
 
   private NDArray weight(int i) {
@@ -411,7 +452,7 @@ final class Instrumentation {
     return w != null && !w.isReleased() ? w : layout.params.get(i).getArray();
   }
 
-  private void publish(long t, double[] v, boolean cosine, boolean firstNorms) {
+  private void publish(long t, double[] v, boolean cosine) {
     int k = layout.size();
     double loss = v[0];
     double updateNorm = v[1];
@@ -423,18 +464,7 @@ final class Instrumentation {
       sq += v[2 + i] * v[2 + i];
     }
     double paramNorm = Math.sqrt(sq);
-    if (firstNorms) {
-      double sq0 = 0;
-      for (int i = 0; i < k; i++) {
-        double n0 = v[2 + 2 * k + i];
-        sq0 += n0 * n0;
-      }
-      prevParamNorm = Math.sqrt(sq0);
-      prevParamNormStep = t - 1;
-    }
-    double ratio = prevParamNormStep == t - 1 ? updateNorm / prevParamNorm : Double.NaN;
-    prevParamNorm = paramNorm;
-    prevParamNormStep = t;
+    double ratio = updateNorm / paramNorm;
     Map<String, Double> groups = new LinkedHashMap<>();
     for (Map.Entry<String, int[]> g : layout.groups.entrySet()) {
       double s = 0;
@@ -469,6 +499,10 @@ final class Instrumentation {
         fail("step subscriber " + s, e);
       }
     }
+    observe(record, t);
+  }
+
+  private void observe(StepRecord record, long t) {
     SlingshotMonitor.Observation o = monitor.observe(record);
     if (o.resetDue()) {
       int n = OptimizerState.reset(delegate);

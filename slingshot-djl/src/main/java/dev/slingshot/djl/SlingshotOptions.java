@@ -22,6 +22,9 @@ import java.util.Objects;
  */
 public final class SlingshotOptions {
 
+  /** Default period, in steps, of the norms and the update norm. */
+  public static final int DEFAULT_MEASURE_EVERY = 1;
+
   /** Default period, in steps, of the cosine distance from initialisation. */
   public static final int DEFAULT_COSINE_EVERY = 100;
 
@@ -30,6 +33,7 @@ public final class SlingshotOptions {
   private final String lastLayer;
   private final Map<String, List<String>> groups;
   private final int cosineEvery;
+  private final int measureEvery;
   private final boolean failFast;
   private final boolean captureLoss;
 
@@ -39,6 +43,7 @@ public final class SlingshotOptions {
     this.lastLayer = b.lastLayer;
     this.groups = Collections.unmodifiableMap(new LinkedHashMap<>(b.groups));
     this.cosineEvery = b.cosineEvery;
+    this.measureEvery = b.measureEvery;
     this.failFast = b.failFast;
     this.captureLoss = b.captureLoss;
   }
@@ -82,6 +87,11 @@ public final class SlingshotOptions {
     return cosineEvery;
   }
 
+  /** Period of the norms and the update norm in steps (the loss is read every step). */
+  public int measureEvery() {
+    return measureEvery;
+  }
+
   /** Whether an internal failure of the diagnostics is rethrown instead of logged and counted. */
   public boolean failFast() {
     return failFast;
@@ -99,6 +109,7 @@ public final class SlingshotOptions {
     private String lastLayer;
     private final Map<String, List<String>> groups = new LinkedHashMap<>();
     private int cosineEvery = DEFAULT_COSINE_EVERY;
+    private int measureEvery = DEFAULT_MEASURE_EVERY;
     private boolean failFast;
     private boolean captureLoss = true;
 
@@ -177,6 +188,19 @@ public final class SlingshotOptions {
       return this;
     }
 
+    /**
+     * Measures the norms, the update norm and its ratio every {@code steps} steps (and at step 1);
+     * the batch loss is read every step regardless. Default {@value
+     * SlingshotOptions#DEFAULT_MEASURE_EVERY}. The cosine period must be a multiple of it.
+     */
+    public Builder measureEvery(int steps) {
+      if (steps < 1) {
+        throw new IllegalArgumentException("measure period must be >= 1 step, was " + steps);
+      }
+      this.measureEvery = steps;
+      return this;
+    }
+
     /** Rethrows internal failures of the diagnostics (for tests and debugging; default false). */
     public Builder failFast(boolean failFast) {
       this.failFast = failFast;
@@ -193,6 +217,13 @@ public final class SlingshotOptions {
     }
 
     public SlingshotOptions build() {
+      if (cosineEvery % measureEvery != 0) {
+        throw new IllegalArgumentException(
+            "cosine distance period "
+                + cosineEvery
+                + " must be a multiple of the measure period "
+                + measureEvery);
+      }
       return new SlingshotOptions(this);
     }
   }

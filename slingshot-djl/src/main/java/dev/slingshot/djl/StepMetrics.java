@@ -13,12 +13,13 @@ import java.util.OptionalDouble;
  * t} (computed at θ<sub>t−1</sub>, as every training log reports it); every norm is of
  * θ<sub>t</sub>, the parameters after update {@code t}; {@code updateNorm} is ‖θ<sub>t</sub> −
  * θ<sub>t−1</sub>‖ over all trainable parameters and {@code updateRatio} is that divided by
- * ‖θ<sub>t−1</sub>‖.
+ * ‖θ<sub>t</sub>‖. Measured steps are every {@link SlingshotOptions#measureEvery()} steps (default
+ * every step); records of the other steps carry the loss only.
  *
  * @param step the optimizer update count (1-based)
  * @param loss the minibatch training loss (may be NaN or infinite)
  * @param updateNorm ‖Δθ‖, Euclidean over all trainable parameters
- * @param updateRatio ‖Δθ‖ / ‖θ<sub>t−1</sub>‖
+ * @param updateRatio ‖Δθ‖ / ‖θ<sub>t</sub>‖
  * @param paramNorm ‖θ<sub>t</sub>‖ over all trainable parameters
  * @param lastLayerNorm the Frobenius norm of the last-layer weight (Thilak et al. Fig. 1)
  * @param groupNorms the Euclidean norm of each parameter group, in group order

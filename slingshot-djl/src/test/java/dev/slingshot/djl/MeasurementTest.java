@@ -55,16 +55,14 @@ class MeasurementTest {
           assertThat(m.step()).isEqualTo(3);
           assertThat(m.loss()).isCloseTo(expectedLoss, within(1e-6));
           double du = 0;
-          double nb = 0;
           double na = 0;
           for (String name : before.keySet()) {
             du += sq(Fixtures.diffNorm(after.get(name), before.get(name)));
-            nb += sq(Fixtures.norm(before.get(name)));
             na += sq(Fixtures.norm(after.get(name)));
           }
           assertThat(m.updateNorm()).isCloseTo(Math.sqrt(du), within(TOL * Math.sqrt(du)));
           assertThat(m.updateRatio())
-              .isCloseTo(Math.sqrt(du) / Math.sqrt(nb), within(TOL * m.updateRatio()));
+              .isCloseTo(Math.sqrt(du) / Math.sqrt(na), within(TOL * m.updateRatio()));
           assertThat(m.paramNorm()).isCloseTo(Math.sqrt(na), within(TOL * Math.sqrt(na)));
           double last = Fixtures.norm(after.get("03Linear_weight"));
           assertThat(m.lastLayerNorm()).isCloseTo(last, within(TOL * last));
