@@ -37,7 +37,8 @@ import java.util.function.LongSupplier;
  * reads them back in one transfer of a few scalars; no parameter tensor is ever copied to the host.
  *
  * <p>Every step {@code t} (the {@code t}-th optimizer update) produces a {@link StepRecord} fed to
- * the {@link SlingshotMonitor}: the minibatch loss of batch {@code t}, ‖Δθ‖ of update {@code t},
+ * the {@link SlingshotMonitor} with the minibatch loss of batch {@code t}; on measured steps (step
+ * 1 and every {@link SlingshotOptions#measureEvery()} steps) it also has ‖Δθ‖ of update {@code t}
  * and under {@link StepRecord#norms()} the keys {@value StepMetrics#LAST_LAYER}, {@value
  * StepMetrics#PARAMS} and {@value StepMetrics#GROUP_PREFIX}{@code <group>} (norms of the parameters
  * after update {@code t}); {@link #onStep} gets the same step as {@link StepMetrics}, with the

@@ -40,7 +40,11 @@ class AttachOptimizersTest {
           Slingshot.attach(
               new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                   .optOptimizer(optimizer.get()),
-              SlingshotOptions.custom().cosineDistanceEvery(2).failFast(true).build());
+              SlingshotOptions.custom()
+                  .measureEvery(1)
+                  .cosineDistanceEvery(2)
+                  .failFast(true)
+                  .build());
       List<StepRecord> records = new ArrayList<>();
       slingshot.monitor().onRecord(records::add);
       try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 7)) {

@@ -30,6 +30,7 @@ class FailureToleranceTest {
               new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                   .optOptimizer(Optimizer.adam().build()),
               SlingshotOptions.custom()
+                  .measureEvery(1)
                   .resetPolicy(
                       StateResetPolicy.when(
                           "throws",

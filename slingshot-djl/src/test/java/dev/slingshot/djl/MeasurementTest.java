@@ -34,7 +34,11 @@ class MeasurementTest {
               new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                   .optOptimizer(
                       Optimizer.adamW().optLearningRateTracker(Tracker.fixed(0.05f)).build()),
-              SlingshotOptions.custom().cosineDistanceEvery(3).failFast(true).build());
+              SlingshotOptions.custom()
+                  .measureEvery(1)
+                  .cosineDistanceEvery(3)
+                  .failFast(true)
+                  .build());
       try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 3)) {
         Map<String, float[]> theta0 = Fixtures.hostParams(model);
         Fixtures.train(trainer, data, 2);
@@ -96,6 +100,7 @@ class MeasurementTest {
               new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                   .optOptimizer(Optimizer.adam().build()),
               SlingshotOptions.custom()
+                  .measureEvery(1)
                   .lastLayer("01Linear_weight")
                   .group("weights", "01Linear_weight", "03Linear_weight")
                   .failFast(true)
