@@ -1,0 +1,204 @@
+package dev.slingshot.djl.internal;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.TrainingConfig;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.translate.TranslateException;
+import dev.slingshot.djl.Slingshot;
+import dev.slingshot.djl.SlingshotOptions;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
+
+/**
+ * Internal, not API: the cheap-tier overhead benchmark behind {@code ./slingshot bench overhead}.
+ * One process trains two identical models, one plain and one instrumented with {@link
+ * Slingshot#attach}, alternating chunks of steps (and which goes first) so that both see the same
+ * machine state; the ratio is instrumented time over plain time for the same number of steps. Run
+ * with {@code -Dai.djl.pytorch.num_threads=1} for the MLP.
+ */
+public final class OverheadBench {
+
+  private OverheadBench() {}
+
+  /**
+   * The figures of one run.
+   *
+   * @param plainMsPerStep median over chunks of the plain run's milliseconds per step
+   * @param instrumentedMsPerStep the same for the instrumented run
+   * @param ratio total instrumented time over total plain time
+   * @param medianChunkRatio the median over chunks of the per-chunk ratio
+   */
+  public record Result(
+      double plainMsPerStep, double instrumentedMsPerStep, double ratio, double medianChunkRatio) {}
+
+  /**
+   * The cheap-tier overhead on the issue's MLP: 40-128-2, ReLU, batch 32, AdamW, softmax cross
+   * entropy, on the CPU.
+   *
+   * @param chunkSteps steps per timed chunk
+   * @param chunks how many chunk pairs (plain and instrumented) to time
+   */
+  public static Result mlp(int chunkSteps, int chunks) {
+    return mlp(chunkSteps, chunks, SlingshotOptions.ofDefaults());
+  }
+
+  /** {@link #mlp(int, int)} with the given options for the instrumented run. */
+  public static Result mlp(int chunkSteps, int chunks, SlingshotOptions options) {
+    return run(40, 128, 2, 32, chunkSteps, chunks, options);
+  }
+
+  static Result run(
+      int in,
+      int hidden,
+      int out,
+      int batch,
+      int chunkSteps,
+      int chunks,
+      SlingshotOptions options) {
+    try (NDManager manager = NDManager.newBaseManager();
+        Model plainModel = mlp(in, hidden, out);
+        Model instModel = mlp(in, hidden, out)) {
+      ArrayDataset data =
+          new ArrayDataset.Builder()
+              .setData(manager.randomNormal(new Shape(batch * 16L, in)))
+              .optLabels(
+                  manager.randomInteger(
+                      0, out, new Shape(batch * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
+              .setSampling(batch, false)
+              .build();
+      Slingshot slingshot = Slingshot.attach(config(), options);
+      try (Trainer plain = trainer(plainModel, config(), in);
+          Trainer inst = trainer(instModel, slingshot.config(), in)) {
+        Loop p = new Loop(plain, data);
+        Loop q = new Loop(inst, data);
+        p.run(chunkSteps);
+        q.run(chunkSteps);
+        double[] pt = new double[chunks];
+        double[] qt = new double[chunks];
+        double[] ratios = new double[chunks];
+        double sumP = 0;
+        double sumQ = 0;
+        for (int c = 0; c < chunks; c++) {
+          if (c % 2 == 0) {
+            pt[c] = p.run(chunkSteps);
+            qt[c] = q.run(chunkSteps);
+          } else {
+            qt[c] = q.run(chunkSteps);
+            pt[c] = p.run(chunkSteps);
+          }
+          sumP += pt[c];
+          sumQ += qt[c];
+          ratios[c] = qt[c] / pt[c];
+        }
+        if (slingshot.internalFailures() > 0) {
+          throw new IllegalStateException("diagnostics failed during the benchmark");
+        }
+        return new Result(
+            median(pt) / chunkSteps * 1e3,
+            median(qt) / chunkSteps * 1e3,
+            sumQ / sumP,
+            median(ratios));
+      }
+    }
+  }
+
+  private static TrainingConfig config() {
+    return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        .optOptimizer(
+            Optimizer.adamW()
+                .optLearningRateTracker(Tracker.fixed(1e-3f))
+                .optWeightDecays(0.01f)
+                .build());
+  }
+
+  private static Model mlp(int in, int hidden, int out) {
+    Model model = Model.newInstance("bench-mlp");
+    model.setBlock(
+        new SequentialBlock()
+            .add(Linear.builder().setUnits(hidden).build())
+            .add(Activation::relu)
+            .add(Linear.builder().setUnits(out).build()));
+    return model;
+  }
+
+  private static Trainer trainer(Model model, TrainingConfig config, int in) {
+    Engine.getInstance().setRandomSeed(1);
+    Trainer trainer = model.newTrainer(config);
+    trainer.initialize(new Shape(1, in));
+    return trainer;
+  }
+
+  private static double median(double[] xs) {
+    double[] s = xs.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+
+  /** Trains in an endless loop over the dataset, timing chunks of steps. */
+  private static final class Loop {
+    private final Trainer trainer;
+    private final ArrayDataset data;
+    private Iterator<Batch> it;
+
+    Loop(Trainer trainer, ArrayDataset data) {
+      this.trainer = trainer;
+      this.data = data;
+    }
+
+    /** Trains {@code steps} steps and returns the seconds taken. */
+    double run(int steps) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < steps; i++) {
+        Batch batch = next();
+        EasyTrain.trainBatch(trainer, batch);
+        trainer.step();
+        batch.close();
+      }
+      return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private Batch next() {
+      try {
+        if (it == null || !it.hasNext()) {
+          it = trainer.iterateDataset(data).iterator();
+        }
+        return it.next();
+      } catch (IOException | TranslateException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}. */
+  public static void main(String[] args) {
+    int chunkSteps = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+    int every = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    Result r = mlp(chunkSteps, chunks, SlingshotOptions.custom().measureEvery(every).build());
+    System.out.printf(
+        "overhead_cheap_mlp_ratio %.4f (measureEvery %d; median chunk ratio %.4f; plain %.4f"
+            + " ms/step, instrumented %.4f ms/step; %d x %d steps)%n",
+        r.ratio(),
+        every,
+        r.medianChunkRatio(),
+        r.plainMsPerStep(),
+        r.instrumentedMsPerStep(),
+        chunks,
+        chunkSteps);
+  }
+}
