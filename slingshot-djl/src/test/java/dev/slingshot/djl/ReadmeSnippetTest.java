@@ -14,7 +14,8 @@ import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
-import dev.slingshot.core.StateResetPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** Runs the README's attach snippet exactly as printed (between the markers). */
@@ -41,10 +42,7 @@ class ReadmeSnippetTest {
       DefaultTrainingConfig config =
           new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
               .optOptimizer(Optimizer.adamW().build());
-      Slingshot slingshot =
-          Slingshot.attach(
-              config,
-              SlingshotOptions.custom().resetPolicy(StateResetPolicy.atSlingshotOnset()).build());
+      Slingshot slingshot = Slingshot.attach(config); // the one line
       slingshot.onEvent(event -> System.out.println(event));
       try (Trainer trainer = model.newTrainer(slingshot.config())) {
         trainer.initialize(new Shape(1, 8));
@@ -58,5 +56,27 @@ class ReadmeSnippetTest {
       assertThat(slingshot.lastMetrics().lastLayerNorm()).isPositive();
       assertThat(slingshot.internalFailures()).isZero();
     }
+  }
+
+  /** The README shows exactly the code that {@link #readmeAttachSnippetRuns()} runs. */
+  @Test
+  void readmeShowsTheSnippetThisTestRuns() throws Exception {
+    String test =
+        Files.readString(Path.of("src/test/java/dev/slingshot/djl/ReadmeSnippetTest.java"));
+    String ran =
+        test.substring(
+            test.indexOf("// README:begin") + "// README:begin".length(),
+            test.indexOf("      // README:end"));
+    String readme = Files.readString(Path.of("../README.md"));
+    int begin = readme.indexOf("<!-- attach:begin -->");
+    int end = readme.indexOf("<!-- attach:end -->");
+    assertThat(begin).as("README attach markers").isNotNegative();
+    String shown = readme.substring(begin, end).replace("```java", "").replace("```", "");
+    shown = shown.substring(shown.indexOf('\n') + 1);
+    assertThat(normalize(shown)).isEqualTo(normalize(ran));
+  }
+
+  private static String normalize(String code) {
+    return code.replaceAll("\\s+", " ").trim();
   }
 }
