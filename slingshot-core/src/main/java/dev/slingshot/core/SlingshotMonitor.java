@@ -76,6 +76,15 @@ public final class SlingshotMonitor {
     return new Observation(record, events, reset, probe);
   }
 
+  /**
+   * Publishes an event that no rule raised, such as an adapter's optimizer-state reset or a probe's
+   * {@link Measurement}, to the event subscribers (a run log, a metrics binder), in the same stream
+   * as the rules' events.
+   */
+  public void publish(SlingshotEvent event) {
+    publish(eventSubscribers, Objects.requireNonNull(event, "event"));
+  }
+
   /** Subscribes to every event, in the order the rules raise them. */
   public SlingshotMonitor onEvent(Consumer<? super SlingshotEvent> subscriber) {
     eventSubscribers.add(Objects.requireNonNull(subscriber, "subscriber"));

@@ -12,7 +12,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListener.BatchData;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
-import dev.slingshot.core.SlingshotEvent;
 import dev.slingshot.core.SlingshotMonitor;
 import dev.slingshot.core.StateReset;
 import dev.slingshot.core.StepRecord;
@@ -56,8 +55,6 @@ final class Instrumentation {
   private final Optimizer delegate;
   private final List<ScheduledProbe> probes = new CopyOnWriteArrayList<>();
   private final List<Consumer<? super StepMetrics>> stepSubscribers = new CopyOnWriteArrayList<>();
-  private final List<Consumer<? super SlingshotEvent>> eventSubscribers =
-      new CopyOnWriteArrayList<>();
 
   private Trainer trainer;
   private ParameterLayout layout;
@@ -489,6 +486,9 @@ final class Instrumentation {
     for (Map.Entry<String, Double> g : groups.entrySet()) {
       b.norm(StepMetrics.GROUP_PREFIX + g.getKey(), g.getValue());
     }
+    b.metric(StepMetrics.UPDATE_RATIO, ratio);
+    repr.ifPresent(d -> b.metric(StepMetrics.COSINE_REPRESENTATION, d));
+    clf.ifPresent(d -> b.metric(StepMetrics.COSINE_CLASSIFIER, d));
     StepRecord record = b.build();
     lastMetrics = m;
     lastRecord = record;
@@ -515,7 +515,7 @@ final class Instrumentation {
           t,
           event.reason(),
           n);
-      emit(event);
+      monitor.publish(event);
     }
   }
 
@@ -548,16 +548,6 @@ final class Instrumentation {
 
   // ---------------------------------------------------------------- events and failures
 
-  void emit(SlingshotEvent event) {
-    for (Consumer<? super SlingshotEvent> s : eventSubscribers) {
-      try {
-        s.accept(event);
-      } catch (RuntimeException e) {
-        fail("event subscriber " + s, e);
-      }
-    }
-  }
-
   private void fail(String where, RuntimeException e) {
     long n = ++failures;
     if (options.failFast()) {
@@ -582,10 +572,6 @@ final class Instrumentation {
 
   void onStep(Consumer<? super StepMetrics> subscriber) {
     stepSubscribers.add(subscriber);
-  }
-
-  void onEvent(Consumer<? super SlingshotEvent> subscriber) {
-    eventSubscribers.add(subscriber);
   }
 
   StepMetrics lastMetrics() {

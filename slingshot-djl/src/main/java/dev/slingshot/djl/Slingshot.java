@@ -10,13 +10,9 @@ import dev.slingshot.core.SlingshotMonitor;
 import dev.slingshot.core.SlingshotRule;
 import dev.slingshot.core.StateReset;
 import dev.slingshot.core.StepRecord;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-import java.util.function.DoubleSupplier;
-import java.util.function.LongSupplier;
 
 /**
  * Attaches the slingshot diagnostics (Thilak et al. 2022) to a DJL training run in one line, and is
@@ -130,7 +126,6 @@ public final class Slingshot {
   public Slingshot onEvent(Consumer<? super SlingshotEvent> subscriber) {
     Objects.requireNonNull(subscriber, "subscriber");
     monitor().onEvent(subscriber);
-    instrumentation.onEvent(subscriber);
     return this;
   }
 
@@ -190,35 +185,6 @@ public final class Slingshot {
    */
   public String lastLayerParameter() {
     return instrumentation.lastLayerName();
-  }
-
-  /**
-   * Gauges for a metrics binder, by meter name (Micrometer naming: lowercase, dot-separated, common
-   * prefix {@code slingshot.}). Values are NaN until measured. No Micrometer is needed to call
-   * this; {@link SlingshotMeters} binds them to a {@code MeterRegistry}.
-   */
-  public Map<String, DoubleSupplier> gauges() {
-    Map<String, DoubleSupplier> g = new LinkedHashMap<>();
-    g.put("slingshot.update.norm", this::lastUpdateNorm);
-    g.put("slingshot.update.ratio", () -> metric(StepMetrics::updateRatio));
-    g.put("slingshot.last.layer.norm", () -> metric(StepMetrics::lastLayerNorm));
-    g.put("slingshot.param.norm", () -> metric(StepMetrics::paramNorm));
-    g.put("slingshot.train.loss", () -> metric(StepMetrics::loss));
-    return g;
-  }
-
-  /** Monotonic counts for a metrics binder, by meter name. */
-  public Map<String, LongSupplier> counters() {
-    Map<String, LongSupplier> c = new LinkedHashMap<>();
-    c.put("slingshot.steps", this::steps);
-    c.put("slingshot.resets", this::resets);
-    c.put("slingshot.internal.failures", this::internalFailures);
-    return c;
-  }
-
-  private double metric(java.util.function.ToDoubleFunction<StepMetrics> f) {
-    StepMetrics m = lastMetrics();
-    return m == null ? Double.NaN : f.applyAsDouble(m);
   }
 
   /** Adds a probe run on its own schedule (the seam for the second-order tier). */

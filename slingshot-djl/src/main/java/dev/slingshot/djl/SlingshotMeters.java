@@ -1,20 +1,20 @@
 package dev.slingshot.djl;
 
+import dev.slingshot.core.SlingshotMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.DoubleSupplier;
-import java.util.function.LongSupplier;
 
 /**
- * Binds a {@link Slingshot}'s {@linkplain Slingshot#gauges() gauges} and {@linkplain
- * Slingshot#counters() counters} to a Micrometer registry, tagged {@code run=<name>}. Micrometer is
- * an optional dependency: this class is the only one that needs it, and only when used.
+ * Binds an attached run to Micrometer, tagged {@code run=<name>}: core's {@link SlingshotMetrics}
+ * for the run's monitor (loss, weight norms, update norm, {@code slingshot.update_ratio}, the
+ * cosine distances from initialisation, slingshot starts and ends, divergences, optimizer-state
+ * resets, probe measurements), plus the adapter's own health counters {@code slingshot.steps} and
+ * {@code slingshot.internal.failures}. Micrometer is an optional dependency: this class is the only
+ * one in slingshot-djl that needs it, and only when used.
  */
 public final class SlingshotMeters implements MeterBinder {
 
@@ -34,19 +34,15 @@ public final class SlingshotMeters implements MeterBinder {
 
   @Override
   public void bindTo(MeterRegistry registry) {
-    for (Map.Entry<String, DoubleSupplier> g : slingshot.gauges().entrySet()) {
-      DoubleSupplier s = g.getValue();
-      Gauge.builder(g.getKey(), slingshot, x -> s.getAsDouble())
-          .tags(tags)
-          .description("slingshot cheap tier: " + g.getKey())
-          .register(registry);
-    }
-    for (Map.Entry<String, LongSupplier> c : slingshot.counters().entrySet()) {
-      LongSupplier s = c.getValue();
-      FunctionCounter.builder(c.getKey(), slingshot, x -> s.getAsLong())
-          .tags(tags)
-          .description("slingshot: " + c.getKey())
-          .register(registry);
-    }
+    SlingshotMetrics.of(slingshot.monitor(), tags).bindTo(registry);
+    FunctionCounter.builder(SlingshotMetrics.PREFIX + "steps", slingshot, Slingshot::steps)
+        .tags(tags)
+        .description("optimizer updates seen")
+        .register(registry);
+    FunctionCounter.builder(
+            SlingshotMetrics.PREFIX + "internal.failures", slingshot, Slingshot::internalFailures)
+        .tags(tags)
+        .description("internal diagnostic failures (logged; training went on)")
+        .register(registry);
   }
 }

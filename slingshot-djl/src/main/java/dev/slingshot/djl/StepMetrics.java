@@ -1,5 +1,6 @@
 package dev.slingshot.djl;
 
+import dev.slingshot.core.StepRecord;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,6 +47,15 @@ public record StepMetrics(
 
   /** Prefix of the group norms' keys in {@link dev.slingshot.core.StepRecord#norms()}. */
   public static final String GROUP_PREFIX = "group/";
+
+  /** {@link StepRecord#metrics()} key of ‖Δθ‖/‖θ‖. */
+  public static final String UPDATE_RATIO = "update_ratio";
+
+  /** {@link StepRecord#metrics()} key of the representation parameters' cosine distance. */
+  public static final String COSINE_REPRESENTATION = "cosine_distance.representation";
+
+  /** {@link StepRecord#metrics()} key of the classifier parameters' cosine distance. */
+  public static final String COSINE_CLASSIFIER = "cosine_distance.classifier";
 
   public StepMetrics {
     groupNorms = Collections.unmodifiableMap(new LinkedHashMap<>(groupNorms));

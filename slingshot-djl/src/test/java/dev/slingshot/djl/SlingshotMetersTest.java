@@ -34,8 +34,14 @@ class SlingshotMetersTest {
       assertThat(registry.get("slingshot.update.norm").gauge().value())
           .isEqualTo(slingshot.lastUpdateNorm())
           .isPositive();
-      assertThat(registry.get("slingshot.resets").functionCounter().count()).isEqualTo(2.0);
+      assertThat(registry.get("slingshot.update_ratio").gauge().value())
+          .isEqualTo(slingshot.lastMetrics().updateRatio());
+      assertThat(registry.get("slingshot.norm").tag("parameter", "last_layer").gauge().value())
+          .isEqualTo(slingshot.lastMetrics().lastLayerNorm());
+      assertThat(registry.get("slingshot.resets").tag("run", "test").counter().count())
+          .isEqualTo(2.0);
       assertThat(registry.get("slingshot.steps").functionCounter().count()).isEqualTo(4.0);
+      assertThat(registry.get("slingshot.internal.failures").functionCounter().count()).isZero();
     }
   }
 }
