@@ -22,6 +22,9 @@ final class RunReport {
 
   static final String REPORT_FILE = "report.md";
 
+  /** How far before an episode the report also reads the last-layer norm. */
+  static final long NORM_LOOKBACK = 2000;
+
   private RunReport() {}
 
   /** Regenerates plots and report for {@code dir}; returns the analysis used. */
@@ -117,8 +120,10 @@ final class RunReport {
     } else {
       b.append(
           "| # | steps | intervals | peak loss (step) | last-layer norm before → after (max) |"
-              + " test acc before → after | test loss before → after | phase |\n");
-      b.append("|---|---|---|---|---|---|---|---|\n");
+              + " test acc before → after | test loss before → after | phase | norm "
+              + NORM_LOOKBACK
+              + " steps before |\n");
+      b.append("|---|---|---|---|---|---|---|---|---|\n");
       int i = 1;
       for (SlingshotEpisode e : run.episodes) {
         long end = e.endStep().orElse(run.lastStep());
@@ -132,12 +137,16 @@ final class RunReport {
         b.append(" | ").append(change(before, after, true));
         b.append(" | ").append(change(before, after, false));
         b.append(" | ").append(e.beforeFit() ? "fitting" : "late");
+        b.append(" | ")
+            .append(opt(run.lastLayerNorm(run.indexAtOrBefore(e.startStep() - NORM_LOOKBACK)), 3));
         b.append(" |\n");
       }
       b.append(
           "\nNorm before: at the step before the episode; after: at its end step; max: the"
               + " largest over the episode. Test metrics: the last evaluation before the"
-              + " episode and the first at or after its end (step in brackets).\n");
+              + " episode and the first at or after its end (step in brackets). The last"
+              + " column shows the norm well before the episode: in these runs the norm grows"
+              + " fast in the steps before a slingshot, so 'before' is already high.\n");
     }
     b.append("\n## Rule intervals\n\n");
     if (run.intervals.isEmpty()) {
