@@ -145,8 +145,11 @@ final class RunReport {
           "\nNorm before: at the step before the episode; after: at its end step; max: the"
               + " largest over the episode. Test metrics: the last evaluation before the"
               + " episode and the first at or after its end (step in brackets). The last"
-              + " column shows the norm well before the episode: in these runs the norm grows"
-              + " fast in the steps before a slingshot, so 'before' is already high.\n");
+              + " column is the norm "
+              + NORM_LOOKBACK
+              + " steps before the episode: with cross-entropy the norm grows fast in the steps"
+              + " leading to a slingshot (so 'before' is already high); with hinge loss it"
+              + " jumps during it.\n");
     }
     b.append("\n## Rule intervals\n\n");
     if (run.intervals.isEmpty()) {
