@@ -9,7 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Slingshot.Version.class,
     description = "Diagnostics for the Slingshot Mechanism of adaptive optimizers.",
-    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class, DetectCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      DetectCommand.class,
+      RunCommand.class,
+      ListCommand.class,
+      PlotCommand.class,
+      BenchCommand.class
+    })
 public final class Slingshot implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
