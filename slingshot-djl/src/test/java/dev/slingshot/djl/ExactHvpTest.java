@@ -69,7 +69,7 @@ class ExactHvpTest {
     try (Quadratic q = new Quadratic(root, DataType.FLOAT32, spectrum(), 7);
         HessianProbe probe = HessianProbe.create(root)) {
       q.backward();
-      List<float[]> before = gradients(q.params);
+      List<double[]> before = gradients(q.params);
       float[] paramsBefore = q.params.get(1).toFloatArray();
 
       NDArray loss = q.loss();
@@ -80,7 +80,7 @@ class ExactHvpTest {
       }
       probe.lambdaMax(loss, q.params);
 
-      List<float[]> after = gradients(q.params);
+      List<double[]> after = gradients(q.params);
       for (int i = 0; i < before.size(); i++) {
         assertThat(after.get(i)).containsExactly(before.get(i));
       }
@@ -134,11 +134,12 @@ class ExactHvpTest {
     }
   }
 
-  static List<float[]> gradients(NDList params) {
-    List<float[]> out = new ArrayList<>();
+  static List<double[]> gradients(NDList params) {
+    List<double[]> out = new ArrayList<>();
     for (NDArray p : params) {
-      try (NDArray g = p.getGradient()) {
-        out.add(g.toFloatArray());
+      try (NDArray g = p.getGradient();
+          NDArray g64 = g.toType(DataType.FLOAT64, true)) {
+        out.add(g64.toDoubleArray());
       }
     }
     return out;
