@@ -10,9 +10,8 @@ package dev.slingshot.core;
  *     pass it as the warm start of the next call
  * @param iterations the Hessian-vector products used (one per Lanczos iteration)
  * @param converged whether {@link #errorEstimate} reached the tolerance before the iteration cap
- * @param errorEstimate the estimated absolute error of {@link #value}: {@code min(r, r²/gap)} with
- *     {@code r = ‖H y − θ y‖} the Ritz residual (a rigorous bound) and {@code gap} the distance to
- *     the second Ritz value (the Kato–Temple estimate)
+ * @param errorEstimate a bound on the absolute error of {@link #value}: the Ritz residual {@code r
+ *     = ‖H y − θ y‖} (some eigenvalue lies within {@code r} of {@code θ})
  * @param warmStarted whether the iteration started from a supplied vector rather than a random one
  * @param <V> the vector type
  */

@@ -136,12 +136,6 @@ public final class Lanczos {
         double theta = eig.values[0];
         double residual = Math.abs(beta[k - 1] * eig.vectors[0][k - 1]);
         error = residual;
-        if (k > 1) {
-          double gap = theta - eig.values[1];
-          if (gap > 0) {
-            error = Math.min(residual, residual * residual / gap);
-          }
-        }
         boolean invariant = beta[k - 1] <= 1e-12 * Math.max(Math.abs(theta), Double.MIN_NORMAL);
         if (error <= tolerance * Math.abs(theta) || invariant || !Double.isFinite(theta)) {
           converged = Double.isFinite(theta);

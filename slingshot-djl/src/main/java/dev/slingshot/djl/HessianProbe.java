@@ -275,6 +275,7 @@ public final class HessianProbe implements AutoCloseable {
     }
     if (vector != null) {
       vector.attach(manager);
+      NDScope.unregister(vector); // kept across calls: a caller's NDScope must not close it
     }
     return vector;
   }
