@@ -2,6 +2,7 @@ package dev.slingshot.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,23 +12,34 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code slingshot bench [monitor|...|all] [--json FILE]}: runs the project's benchmarks in one
- * process, prints a table of figures and optionally writes them as one JSON object of name to
- * number. Ratios are taken side by side in the same process (instrumented over plain time for the
- * same work), never compared with figures from another run.
+ * {@code slingshot bench [monitor|overhead|hvp|eigen|all] [--json FILE]}: runs the project's
+ * benchmarks in one process, prints a table of figures and optionally writes them as one JSON
+ * object of name to number. Every ratio is taken side by side in this process (instrumented over
+ * plain time for the same steps, interleaved), never against figures from another run.
  */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Run the benchmarks and print their figures (ratios taken in one run).")
+    description = "Run the benchmarks and print their figures (ratios taken in one run).",
+    footer = {
+      "",
+      "Figures:",
+      "  monitor   monitor_records_per_second (every cheap rule on)",
+      "  overhead  overhead_cheap_mlp_ratio, overhead_cheap_transformer_ratio,",
+      "            overhead_probe16_mlp_ratio (instrumented / plain time, same steps)",
+      "  hvp       hvp_over_grad_ratio (128-512-512-10 MLP, batch 256),",
+      "            probe_native_growth_bytes_per_call (10,000 probe calls after warm-up)",
+      "  eigen     lambda_hvps_warm, lambda_hvps_cold (HVPs per lambda_max to 1e-3)"
+    })
 final class BenchCommand implements Callable<Integer> {
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Parameters(
       index = "0",
@@ -43,20 +55,36 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--quick",
-      description = "Fewer repetitions (for smoke tests; the figures are noisier).")
+      description = "Far fewer repetitions: a smoke test of the harness; the figures are noise.")
   boolean quick;
 
   enum Target {
     monitor,
+    overhead,
+    hvp,
+    eigen,
     all
   }
 
   @Override
   public Integer call() throws Exception {
-    java.io.PrintWriter out = spec.commandLine().getOut();
+    PrintWriter out = spec.commandLine().getOut();
     Map<String, Double> figures = new LinkedHashMap<>();
-    if (target == Target.monitor || target == Target.all) {
+    boolean all = target == Target.all;
+    if (all || target == Target.monitor) {
       figures.putAll(MonitorBench.run(quick));
+    }
+    if (all || target == Target.overhead || target == Target.hvp || target == Target.eigen) {
+      DjlBench.prepare();
+    }
+    if (all || target == Target.overhead) {
+      figures.putAll(DjlBench.overhead(quick));
+    }
+    if (all || target == Target.hvp) {
+      figures.putAll(DjlBench.hvp(quick));
+    }
+    if (all || target == Target.eigen) {
+      figures.putAll(DjlBench.eigen(quick));
     }
     out.println(table(figures));
     out.flush();
@@ -75,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
     int w = figures.keySet().stream().mapToInt(String::length).max().orElse(6);
     List<String> rows = new ArrayList<>();
     rows.add(String.format(Locale.ROOT, "%-" + w + "s  %s", "figure", "value"));
-    figures.forEach((k, v) -> rows.add(String.format(Locale.ROOT, "%-" + w + "s  %.6g", k, v)));
+    figures.forEach((k, v) -> rows.add(String.format(Locale.ROOT, "%-" + w + "s  %.4g", k, v)));
     return String.join(System.lineSeparator(), rows);
   }
 }

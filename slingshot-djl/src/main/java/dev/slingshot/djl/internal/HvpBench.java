@@ -40,7 +40,7 @@ import java.util.Map;
 public final class HvpBench {
 
   /** Layer widths of the ratio and λmax benchmark MLP. */
-  static final int[] MLP = {128, 512, 512, 10};
+  public static final int[] MLP = {128, 512, 512, 10};
 
   /** Batch of the ratio and λmax benchmarks. */
   static final int BATCH = 256;
