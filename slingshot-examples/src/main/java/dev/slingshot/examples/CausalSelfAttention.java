@@ -52,21 +52,35 @@ final class CausalSelfAttention extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray x = inputs.singletonOrThrow();
+    return new NDList(attend(ps, inputs.singletonOrThrow(), training, false));
+  }
+
+  /**
+   * Self-attention of {@code x} {@code (B, S, d)}; with {@code lastOnly} only the last position's
+   * query is used and the output is {@code (B, 1, d)}: the same values as the last row of the full
+   * output (the last position sees every position, so no mask is needed), at a quarter of the
+   * query, score and output-projection cost.
+   */
+  NDArray attend(ParameterStore ps, NDArray x, boolean training, boolean lastOnly) {
     long batch = x.getShape().get(0);
     long length = x.getShape().get(1);
     long headWidth = width / heads;
     NDArray projected = qkv.forward(ps, new NDList(x), training).singletonOrThrow();
     // (B, S, 3, H, dh) -> (3, B, H, S, dh)
     NDArray split = projected.reshape(batch, length, 3, heads, headWidth).transpose(2, 0, 3, 1, 4);
-    NDArray q = split.get(0);
+    NDArray q = lastOnly ? split.get(new NDIndex("0, :, :, -1:, :")) : split.get(0);
     NDArray k = split.get(1);
     NDArray v = split.get(2);
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).muli(1.0 / Math.sqrt(headWidth));
-    NDArray causal = length == maxLength ? mask : mask.get(new NDIndex(":{}, :{}", length, length));
-    NDArray weights = scores.addi(causal.toDevice(scores.getDevice(), false)).softmax(-1);
-    NDArray heads = weights.matMul(v).transpose(0, 2, 1, 3).reshape(batch, length, width);
-    return output.forward(ps, new NDList(heads), training);
+    if (!lastOnly) {
+      NDArray causal =
+          length == maxLength ? mask : mask.get(new NDIndex(":{}, :{}", length, length));
+      scores = scores.addi(causal.toDevice(scores.getDevice(), false));
+    }
+    long rows = lastOnly ? 1 : length;
+    NDArray combined =
+        scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, rows, width);
+    return output.forward(ps, new NDList(combined), training).singletonOrThrow();
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.slingshot.examples;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -57,21 +58,26 @@ final class DecoderLayer extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray x = inputs.singletonOrThrow();
-    if (norm == Norm.POST) {
-      NDArray a = x.add(attend(ps, x, training));
-      a = attentionNorm.forward(ps, new NDList(a), training).singletonOrThrow();
-      NDArray f = a.add(feedForward(ps, a, training));
-      return feedForwardNorm.forward(ps, new NDList(f), training);
-    }
-    NDArray a =
-        x.add(attend(ps, attentionNorm.forward(ps, inputs, training).singletonOrThrow(), training));
-    NDArray n = feedForwardNorm.forward(ps, new NDList(a), training).singletonOrThrow();
-    return new NDList(a.add(feedForward(ps, n, training)));
+    return new NDList(forward(ps, inputs.singletonOrThrow(), training, false));
   }
 
-  private NDArray attend(ParameterStore ps, NDArray x, boolean training) {
-    return attention.forward(ps, new NDList(x), training).singletonOrThrow();
+  /**
+   * The layer's output {@code (B, S, d)}, or with {@code lastOnly} only its last position {@code
+   * (B, 1, d)} (equal to the last row of the full output: positions before it only feed the last
+   * one through the keys and values, which are still computed for all positions).
+   */
+  NDArray forward(ParameterStore ps, NDArray x, boolean training, boolean lastOnly) {
+    NDArray residual = lastOnly ? x.get(new NDIndex(":, -1:, :")) : x;
+    if (norm == Norm.POST) {
+      NDArray a = residual.add(attention.attend(ps, x, training, lastOnly));
+      a = attentionNorm.forward(ps, new NDList(a), training).singletonOrThrow();
+      NDArray f = a.add(feedForward(ps, a, training));
+      return feedForwardNorm.forward(ps, new NDList(f), training).singletonOrThrow();
+    }
+    NDArray normed = attentionNorm.forward(ps, new NDList(x), training).singletonOrThrow();
+    NDArray a = residual.add(attention.attend(ps, normed, training, lastOnly));
+    NDArray n = feedForwardNorm.forward(ps, new NDList(a), training).singletonOrThrow();
+    return a.add(feedForward(ps, n, training));
   }
 
   private NDArray feedForward(ParameterStore ps, NDArray x, boolean training) {

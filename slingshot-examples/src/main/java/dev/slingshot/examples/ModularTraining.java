@@ -235,6 +235,32 @@ final class ModularTraining implements AutoCloseable {
           layers);
     }
 
+    Config withMomentum(float m) {
+      return new Config(
+          operation,
+          modulus,
+          trainFraction,
+          seed,
+          batchSize,
+          optimizer,
+          learningRate,
+          warmUpSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          m,
+          steps,
+          evalEvery,
+          featureEvery,
+          probeSize,
+          norm,
+          temperature,
+          width,
+          heads,
+          layers);
+    }
+
     Config withSchedule(long n, int batch, int eval, int feature) {
       return new Config(
           operation,
@@ -349,6 +375,14 @@ final class ModularTraining implements AutoCloseable {
   private long step;
 
   ModularTraining(Config config) {
+    this(config, true);
+  }
+
+  /**
+   * A training run whose last layer computes every position ({@code lastPositionOnly = false}, the
+   * textbook computation, same values) or only the classified one; for benchmarks.
+   */
+  ModularTraining(Config config, boolean lastPositionOnly) {
     this.config = config;
     this.data = ModularArithmetic.of(config.operation(), config.modulus());
     this.split = data.split(config.trainFraction(), config.seed());
@@ -359,7 +393,8 @@ final class ModularTraining implements AutoCloseable {
                 data.vocabularySize(), data.elements(), ModularArithmetic.SEQUENCE_LENGTH)
             .withSize(config.width(), config.heads(), config.layers())
             .withNorm(config.norm())
-            .withTemperature(config.temperature());
+            .withTemperature(config.temperature())
+            .withLastPositionOnly(lastPositionOnly);
     this.net = new DecoderTransformer(mc);
     model.setBlock(net);
     // Parameter initialisation draws from the engine's generator: seed it for repeatable runs.
@@ -440,13 +475,14 @@ final class ModularTraining implements AutoCloseable {
 
   /**
    * Runs {@code n} more steps, feeding one record per step to {@code monitor} and each feature
-   * change to {@code measurements}.
+   * change to {@code measurements}. The step that reaches {@link Config#steps()} is always
+   * evaluated.
    */
   void train(long n, SlingshotMonitor monitor, Consumer<? super SlingshotEvent> measurements) {
     long end = step + n;
     while (step < end) {
       step++;
-      trainStep(step == end || step == config.steps(), monitor, measurements);
+      trainStep(step == config.steps(), monitor, measurements);
     }
   }
 
@@ -490,7 +526,7 @@ final class ModularTraining implements AutoCloseable {
 
   /** Loss and accuracy of the current weights over {@code set}, in inference mode. */
   Evaluation evaluate(ModularArithmetic.Subset set, NDManager parent) {
-    final int chunk = 4096;
+    final int chunk = 1024;
     int n = set.size();
     double lossSum = 0;
     double correct = 0;
