@@ -35,6 +35,12 @@ import java.util.Locale;
  * App. C.2: logits = cos(w_k, f(x)) / τ. Initialisation follows PyTorch's module defaults
  * (embeddings N(0, 1), linear weights U(±1/√fan_in), LayerNorm γ = 1, β = 0) so that a PyTorch
  * re-implementation with default modules starts from the same distribution.
+ *
+ * <p>Only the last position is classified, so by default ({@link Config#lastPositionOnly()}) the
+ * last layer computes keys and values for every position but queries, attention output,
+ * feed-forward and LayerNorms only for the last one: the same logits and gradients as the textbook
+ * computation (tested), with about 28% fewer FLOPs per step. {@link #layerOutputs} always computes
+ * every position.
  */
 final class DecoderTransformer extends AbstractBlock {
 

@@ -75,6 +75,34 @@ class DecoderTransformerTest {
     }
   }
 
+  /** Computing only the classified position in the last layer gives the textbook logits. */
+  @ParameterizedTest
+  @EnumSource(DecoderLayer.Norm.class)
+  void lastPositionShortcutEqualsTheFullComputation(DecoderLayer.Norm norm) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      DecoderTransformer.Config config =
+          DecoderTransformer.Config.paper(VOCAB, CLASSES, 4).withNorm(norm);
+      DecoderTransformer fast = model(manager, config);
+      DecoderTransformer full = model(manager, config.withLastPositionOnly(false));
+      var source = fast.getParameters().values().iterator();
+      for (var p : full.getParameters().values()) {
+        p.getArray().set(source.next().getArray().toFloatArray());
+      }
+      ParameterStore ps = new ParameterStore(manager, false);
+      NDArray x = manager.randomInteger(0, VOCAB, new Shape(16, 4), DataType.INT32);
+      NDArray a = fast.forward(ps, new NDList(x), false).singletonOrThrow();
+      NDArray b = full.forward(ps, new NDList(x), false).singletonOrThrow();
+      assertThat(maxAbs(a, b)).isLessThan(1e-5f);
+      if (norm == DecoderLayer.Norm.PRE) {
+        return; // a final LayerNorm sits between the last layer and the classifier
+      }
+      // post-LN: the last row of the last layer's full output is what the classifier sees
+      NDArray lastRow = fast.layerOutputs(ps, x).get(1).get(new NDIndex(":, -1, :"));
+      NDArray w = fast.classifierWeight().getArray();
+      assertThat(maxAbs(lastRow.matMul(w.transpose()), a)).isLessThan(1e-4f);
+    }
+  }
+
   @Test
   void normalisedClassifierIsBoundedByOneOverTemperature() {
     try (NDManager manager = NDManager.newBaseManager()) {
