@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListener.BatchData;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
@@ -42,7 +43,10 @@ import org.slf4j.LoggerFactory;
  *       vector (θ0 stays on the device).
  * </ul>
  *
- * Group, last-layer and total norms are combined on the host from the per-parameter norms. Internal
+ * Group, last-layer and total norms are combined on the host from the per-parameter norms. While a
+ * probe schedule is in force, D is accumulated on every step (its norms are still read only on
+ * measured steps), so that the update of any step the schedule picks is at hand for the
+ * second-order probes ({@link SecondOrderProbe}), which run at the next training batch. Internal
  * failures are logged and counted and never stop training unless fail-fast is set.
  */
 final class Instrumentation {
@@ -78,6 +82,14 @@ final class Instrumentation {
   private int expectedUpdates;
   private long step;
   private boolean measuring;
+  private boolean accumulating;
+
+  private final boolean probesOn;
+  private SecondOrderProbe secondOrder;
+  private long heldUpdate = -1;
+  private long probeDue = -1;
+  private volatile ProbeMeasurement lastProbe;
+  private volatile long probeRuns;
 
   private volatile StepMetrics lastMetrics;
   private volatile StepRecord lastRecord;
@@ -92,6 +104,8 @@ final class Instrumentation {
     this.options = options;
     this.monitor = monitor;
     this.delegate = delegate;
+    // ProbeSchedule.never() is the only schedule described as "never": keep no update for it.
+    this.probesOn = !"never".equals(monitor.probeSchedule().describe());
   }
 
   // ---------------------------------------------------------------- listener side
@@ -103,6 +117,16 @@ final class Instrumentation {
     this.device = trainer.getDevices()[0];
     this.expectedUpdates = layout.size();
     this.updated = new boolean[layout.size()];
+    if (probesOn) {
+      if (trainer.getDevices().length > 1) {
+        LOG.warn(
+            "slingshot: second-order probes support single-device trainers; this one has {}"
+                + " devices, probes are off",
+            trainer.getDevices().length);
+      } else {
+        secondOrder = new SecondOrderProbe(options, delegate, layout);
+      }
+    }
     LOG.debug(
         "slingshot attached: {} trainable parameters, last layer {}, groups {}",
         layout.size(),
@@ -134,6 +158,31 @@ final class Instrumentation {
       captured.clear();
       fail("training batch", e);
     }
+    if (secondOrder != null && probeDue == step && step >= 1) {
+      Batch b = batch.getBatch();
+      runSecondOrder(trainer, b == null ? null : b.getData(), b == null ? null : b.getLabels());
+    }
+  }
+
+  /**
+   * Runs the second-order probes for step {@link #step} (see {@link
+   * SlingshotOptions.Builder#probes}).
+   */
+  private void runSecondOrder(Trainer trainer, NDList inputs, NDList labels) {
+    long t = step;
+    probeDue = -1;
+    boolean grad = JniUtils.isGradMode();
+    try {
+      NDArray update = heldUpdate == t ? flat : null;
+      ProbeMeasurement m = secondOrder.run(trainer, inputs, labels, t, update);
+      lastProbe = m;
+      probeRuns++;
+      monitor.publish(m);
+    } catch (RuntimeException e) {
+      fail("second-order probe at step " + t, e);
+    } finally {
+      JniUtils.setGradMode(grad);
+    }
   }
 
   void onTrainingEnd(Trainer trainer) {
@@ -143,7 +192,20 @@ final class Instrumentation {
       }
     } catch (RuntimeException e) {
       fail("training end", e);
+    }
+    try {
+      if (secondOrder != null && probeDue == step && step >= 1) {
+        if (secondOrder.hasFixedBatch()) {
+          runSecondOrder(trainer, null, null);
+        } else {
+          LOG.debug("slingshot: probe due at the last step {} dropped (no next batch)", step);
+        }
+      }
     } finally {
+      if (secondOrder != null) {
+        secondOrder.close();
+        secondOrder = null;
+      }
       releasePendingLoss();
       if (manager != null) {
         manager.close();
@@ -236,11 +298,11 @@ final class Instrumentation {
       if (stepBroken) {
         return false;
       }
-      if (measuring) {
-        if (theta0 != null && theta0[i] == null) {
-          theta0[i] = weight.duplicate();
-          theta0[i].attach(manager);
-        }
+      if (measuring && theta0 != null && theta0[i] == null) {
+        theta0[i] = weight.duplicate();
+        theta0[i].attach(manager);
+      }
+      if (accumulating) {
         views[i].addi(weight);
       }
       return true;
@@ -262,7 +324,7 @@ final class Instrumentation {
         JniUtils.setGradMode(false);
       }
       int i = layout.indexById.get(id);
-      if (measuring) {
+      if (accumulating) {
         views[i].subi(weight);
       }
       live[i] = weight;
@@ -288,10 +350,12 @@ final class Instrumentation {
     java.util.Arrays.fill(updated, false);
     long t = step + 1;
     measuring = t == 1 || t % options.measureEvery() == 0;
+    accumulating = measuring || secondOrder != null;
+    heldUpdate = -1;
     if (live == null) {
       live = new NDArray[layout.size()];
     }
-    if (!measuring) {
+    if (!accumulating) {
       return;
     }
     if (flat == null || flatDirty) {
@@ -352,6 +416,9 @@ final class Instrumentation {
     if (stepBroken) {
       skippedRecords++;
       return;
+    }
+    if (accumulating) {
+      heldUpdate = t;
     }
     if (pendingLoss == null || pendingLoss.isReleased()) {
       skippedRecords++;
@@ -504,6 +571,9 @@ final class Instrumentation {
 
   private void observe(StepRecord record, long t) {
     SlingshotMonitor.Observation o = monitor.observe(record);
+    if (o.probeDue()) {
+      probeDue = t;
+    }
     if (o.resetDue()) {
       int n = OptimizerState.reset(delegate);
       resets++;
@@ -564,6 +634,16 @@ final class Instrumentation {
 
   SlingshotMonitor monitor() {
     return monitor;
+  }
+
+  /** The last second-order probe's measurement, or null before the first. */
+  ProbeMeasurement lastProbe() {
+    return lastProbe;
+  }
+
+  /** How many second-order probes ran to completion. */
+  long probeRuns() {
+    return probeRuns;
   }
 
   void addProbe(ScheduledProbe probe) {

@@ -1,7 +1,13 @@
 package dev.slingshot.djl;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.optimizer.Adam;
+import ai.djl.training.optimizer.AdamW;
 import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.ParameterTracker;
+import dev.slingshot.core.EffectiveStepSize;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -59,6 +65,73 @@ final class OptimizerState {
       }
     }
     return closed;
+  }
+
+  /**
+   * Adam's state after its last update, for the effective-step probes: the hyperparameters of that
+   * update (learning rate from the tracker at the update count {@code t} of the first parameter,
+   * β1, β2, ε; DJL semantics) and the live second-moment arrays (not copies: read them, never
+   * change or close them).
+   *
+   * @param adam the hyperparameters and update count {@code t}
+   * @param variances the second moments {@code v}, one per parameter id, on {@code device}
+   */
+  record AdamMoments(EffectiveStepSize.Adam adam, NDList variances) {}
+
+  /**
+   * Reads {@link AdamMoments} from DJL's {@link Adam} or {@link AdamW} for the parameters {@code
+   * ids} on {@code device}.
+   *
+   * @throws UnsupportedOperationException with a short reason when the optimizer is another kind,
+   *     has not updated yet (or was reset), or lacks a parameter's second moments
+   */
+  static AdamMoments adamMoments(Optimizer optimizer, List<String> ids, Device device) {
+    Class<?> owner;
+    if (optimizer instanceof Adam) {
+      owner = Adam.class;
+    } else if (optimizer instanceof AdamW) {
+      owner = AdamW.class;
+    } else {
+      throw new UnsupportedOperationException(
+          optimizer.getClass().getSimpleName()
+              + " keeps no Adam second moments; effective step and preconditioned sharpness"
+              + " need DJL's Adam or AdamW");
+    }
+    try {
+      Map<?, ?> counts = (Map<?, ?>) field(Optimizer.class, "updateCounts").get(optimizer);
+      Object count = counts == null ? null : counts.get(ids.get(0));
+      if (!(count instanceof Integer t) || t < 1) {
+        throw new UnsupportedOperationException(
+            "the optimizer has no update count yet (no update since the start or a reset)");
+      }
+      ParameterTracker lr = (ParameterTracker) field(owner, "learningRateTracker").get(optimizer);
+      float beta1 = field(owner, "beta1").getFloat(optimizer);
+      float beta2 = field(owner, "beta2").getFloat(optimizer);
+      float eps = field(owner, "epsilon").getFloat(optimizer);
+      Map<?, ?> variances = (Map<?, ?>) field(owner, "variances").get(optimizer);
+      NDList v = new NDList(ids.size());
+      for (String id : ids) {
+        Object perDevice = variances == null ? null : variances.get(id);
+        Object a = perDevice instanceof Map<?, ?> m ? m.get(device) : null;
+        if (!(a instanceof NDArray array) || array.isReleased()) {
+          throw new UnsupportedOperationException(
+              "the optimizer has no second moments for parameter " + id + " on " + device);
+        }
+        v.add(array);
+      }
+      EffectiveStepSize.Adam adam =
+          EffectiveStepSize.Adam.djl(lr.getNewValue(ids.get(0), t), beta1, beta2, eps, t);
+      return new AdamMoments(adam, v);
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalStateException(
+          "cannot read the state of " + optimizer.getClass().getName() + ": " + e, e);
+    }
+  }
+
+  private static Field field(Class<?> owner, String name) throws NoSuchFieldException {
+    Field f = owner.getDeclaredField(name);
+    f.setAccessible(true);
+    return f;
   }
 
   /** The state arrays {@code optimizer} holds now, for tests and diagnostics. */

@@ -42,6 +42,12 @@ import java.util.function.Consumer;
  * is complete at the end of {@code trainer.step()} of step {@code t}; a state reset that the
  * monitor's policy asks for then takes effect before update {@code t + 1}.
  *
+ * <p>With {@link SlingshotOptions.Builder#probes} the expensive tier runs on a schedule: when the
+ * record of step {@code t} is due, update sharpness, λmax, Adam's effective step against 2/λmax and
+ * the preconditioned sharpness are measured at θ<sub>t</sub> along the update of step {@code t}, at
+ * the training batch of step {@code t + 1} (before its update), published as a {@link
+ * ProbeMeasurement} and kept in {@link #lastProbe()}.
+ *
  * <p>The diagnostics never stop training: an internal failure is logged (SLF4J) and counted in
  * {@link #internalFailures()}, and that step's record is skipped, unless {@link
  * SlingshotOptions.Builder#failFast} is set. A NaN loss is a measurement: the monitor records it as
@@ -149,6 +155,20 @@ public final class Slingshot {
   public double lastUpdateNorm() {
     StepMetrics m = lastMetrics();
     return m == null ? Double.NaN : m.updateNorm();
+  }
+
+  /**
+   * The last second-order probe's result (also published to the monitor as a {@link
+   * dev.slingshot.core.Measurement} of type {@value ProbeMeasurement#TYPE}), or null before the
+   * first; see {@link SlingshotOptions.Builder#probes}.
+   */
+  public ProbeMeasurement lastProbe() {
+    return instrumentation.lastProbe();
+  }
+
+  /** How many second-order probes ran to completion (failed ones count as internal failures). */
+  public long probeRuns() {
+    return instrumentation.probeRuns();
   }
 
   /** Optimizer updates seen since the trainer was created. */

@@ -1,14 +1,19 @@
 package dev.slingshot.djl;
 
+import ai.djl.ndarray.NDList;
+import dev.slingshot.core.Lanczos;
+import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.core.SlingshotDetector;
 import dev.slingshot.core.SlingshotMonitor;
 import dev.slingshot.core.StateResetPolicy;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What {@link Slingshot#attach} measures and how it reacts. Immutable; build with {@link #custom()}
@@ -18,8 +23,8 @@ import java.util.Objects;
  * thresholds and {@link StateResetPolicy#never()}; the loss every step and the norms and the update
  * norm every {@value #DEFAULT_MEASURE_EVERY} steps; the last layer is the weight of the final
  * {@code Linear} block in block order; one parameter group per top-level block; the cosine distance
- * from initialisation every {@value #DEFAULT_COSINE_EVERY} steps; internal failures logged and
- * counted, never thrown.
+ * from initialisation every {@value #DEFAULT_COSINE_EVERY} steps; no second-order probes ({@link
+ * ProbeSchedule#never()}); internal failures logged and counted, never thrown.
  */
 public final class SlingshotOptions {
 
@@ -42,6 +47,11 @@ public final class SlingshotOptions {
   private final int measureEvery;
   private final boolean failFast;
   private final boolean captureLoss;
+  private final ProbeSchedule probes;
+  private final Set<ProbeQuantity> probeQuantities;
+  private final NDList probeInputs;
+  private final NDList probeLabels;
+  private final Lanczos lanczos;
 
   private SlingshotOptions(Builder b) {
     this.monitor = b.monitor;
@@ -52,6 +62,15 @@ public final class SlingshotOptions {
     this.measureEvery = b.measureEvery;
     this.failFast = b.failFast;
     this.captureLoss = b.captureLoss;
+    this.probes = b.probes;
+    this.probeQuantities =
+        Collections.unmodifiableSet(
+            b.probeQuantities == null
+                ? EnumSet.allOf(ProbeQuantity.class)
+                : EnumSet.copyOf(b.probeQuantities));
+    this.probeInputs = b.probeInputs;
+    this.probeLabels = b.probeLabels;
+    this.lanczos = b.lanczos;
   }
 
   /** The defaults described above. */
@@ -75,7 +94,37 @@ public final class SlingshotOptions {
     return SlingshotMonitor.builder()
         .rule(new SlingshotDetector())
         .resetPolicy(resetPolicy == null ? StateResetPolicy.never() : resetPolicy)
+        .probeSchedule(probes == null ? ProbeSchedule.never() : probes)
         .build();
+  }
+
+  /**
+   * The probe schedule set with {@link Builder#probes}, or null when none was set (then the
+   * schedule of the {@link Builder#monitor monitor} is in force, {@link ProbeSchedule#never()} for
+   * the default one).
+   */
+  public ProbeSchedule probes() {
+    return probes;
+  }
+
+  /** The second-order quantities the probes compute (all four unless restricted). */
+  public Set<ProbeQuantity> probeQuantities() {
+    return probeQuantities;
+  }
+
+  /** The fixed probe batch's inputs, or null to probe on the current training batch. */
+  public NDList probeInputs() {
+    return probeInputs;
+  }
+
+  /** The fixed probe batch's labels, or null to probe on the current training batch. */
+  public NDList probeLabels() {
+    return probeLabels;
+  }
+
+  /** The Lanczos settings of the probes' λmax and preconditioned sharpness. */
+  public Lanczos lanczos() {
+    return lanczos;
   }
 
   /** The parameter name chosen as the last layer, or null for the default (final Linear weight). */
@@ -118,6 +167,11 @@ public final class SlingshotOptions {
     private int measureEvery = DEFAULT_MEASURE_EVERY;
     private boolean failFast;
     private boolean captureLoss = true;
+    private ProbeSchedule probes;
+    private Set<ProbeQuantity> probeQuantities;
+    private NDList probeInputs;
+    private NDList probeLabels;
+    private Lanczos lanczos = Lanczos.ofDefaults();
 
     private Builder() {}
 
@@ -126,6 +180,10 @@ public final class SlingshotOptions {
      * SlingshotDetector} with {@link #resetPolicy}. A monitor belongs to one training run.
      */
     public Builder monitor(SlingshotMonitor monitor) {
+      if (probes != null) {
+        throw new IllegalStateException(
+            "a probe schedule was already set to " + probes.describe() + "; set it on the monitor");
+      }
       if (resetPolicy != null) {
         throw new IllegalStateException(
             "reset policy was already set to "
@@ -219,6 +277,104 @@ public final class SlingshotOptions {
      */
     public Builder captureLoss(boolean captureLoss) {
       this.captureLoss = captureLoss;
+      return this;
+    }
+
+    /**
+     * Runs the second-order probes (the expensive tier) on {@code schedule}, which becomes the
+     * default monitor's {@link SlingshotMonitor.Builder#probeSchedule probe schedule}; with a
+     * {@link #monitor} of your own, set the schedule on it instead (its schedule is in force).
+     * Default {@link ProbeSchedule#never()}.
+     *
+     * <p><b>When and on what.</b> The monitor asks the schedule at every record: when the record of
+     * step {@code t} (complete at the end of {@code trainer.step()} of update {@code t}) is due,
+     * the probe runs at the next training-batch callback, that of step {@code t + 1}, after its
+     * backward and before update {@code t + 1}. At that moment the parameters are θ<sub>t</sub>
+     * (after update {@code t}) and the optimizer state is that of update {@code t}. The probe takes
+     * a fresh forward pass with autograd on (the graph of batch {@code t} was freed by its
+     * backward, and the update changed the parameters in place) on the probe batch: by default the
+     * current training batch (batch {@code t + 1}, whose loss and gradient at θ<sub>t</sub> drive
+     * update {@code t + 1}), or the fixed batch of {@link #probeBatch}. The block runs with {@code
+     * training = false} ({@code trainer.evaluate}): dropout off and batch norm on its running
+     * statistics, so the probe never consumes random numbers or moves running statistics.
+     * H<sub>t</sub> is the exact Hessian of that loss at θ<sub>t</sub> with respect to the
+     * trainable parameters (TorchScript double backward on PyTorch; central finite differences of
+     * gradients on other engines).
+     *
+     * <ul>
+     *   <li>u<sub>t</sub> = θ<sub>t</sub> − θ<sub>t−1</sub> is the update the optimizer applied at
+     *       step {@code t}, measured as the parameter change around the delegate's update (so it
+     *       includes momentum, Adam's preconditioning, weight decay and clipping, for every
+     *       optimizer family); while a schedule is set, the adapter keeps it on the device for
+     *       every step (two in-place operations per parameter tensor per step), so any step can be
+     *       probed. The update sharpness is
+     *       u<sub>t</sub>ᵀH<sub>t</sub>u<sub>t</sub>/‖u<sub>t</sub>‖²: the curvature along the step
+     *       just taken, at the point it reached.
+     *   <li>λmax(H<sub>t</sub>) by Lanczos ({@link #lanczos}), warm-started from the previous
+     *       probe's eigenvector.
+     *   <li>The effective step of update {@code t},
+     *       lr·√(1−β2<sup>t</sup>)/(1−β1<sup>t</sup>)/(√v+ε) per coordinate (DJL's Adam semantics,
+     *       with v the second moments after update {@code t}, t the update count and lr the
+     *       learning-rate tracker's value at it), against 2/λmax(H<sub>t</sub>); and
+     *       λmax(P⁻¹H<sub>t</sub>) against (2+2β1)/((1−β1)·lr). Read from DJL's {@code Adam} and
+     *       {@code AdamW} by reflection; other optimizers have no such state, and these two are
+     *       skipped with a note in {@link ProbeMeasurement#notes()}.
+     * </ul>
+     *
+     * A probe due at the last step of training has no next batch: it runs when the trainer closes
+     * if a fixed probe batch is set, and is dropped otherwise. The probe leaves the parameters, the
+     * gradients of the coming update and the optimizer state untouched, runs on the parameters'
+     * device, reads back only scalars, and closes every intermediate. Single-device trainers only
+     * (on several devices the probes are switched off with a warning).
+     */
+    public Builder probes(ProbeSchedule schedule) {
+      Objects.requireNonNull(schedule, "probe schedule");
+      if (monitor != null) {
+        throw new IllegalStateException(
+            "a monitor was already set; its probe schedule ("
+                + monitor.probeSchedule().describe()
+                + ") is in force");
+      }
+      this.probes = schedule;
+      return this;
+    }
+
+    /** Restricts the probes to {@code quantities} (default: all of {@link ProbeQuantity}). */
+    public Builder probeQuantities(ProbeQuantity... quantities) {
+      if (quantities.length == 0) {
+        throw new IllegalArgumentException("name at least one probe quantity");
+      }
+      EnumSet<ProbeQuantity> set = EnumSet.noneOf(ProbeQuantity.class);
+      for (ProbeQuantity q : quantities) {
+        set.add(Objects.requireNonNull(q, "probe quantity"));
+      }
+      this.probeQuantities = set;
+      return this;
+    }
+
+    /**
+     * Probes on a fixed batch instead of the current training batch: the model's inputs and the
+     * loss's labels, as the training batches have them. The arrays stay the caller's (not closed);
+     * they are copied to the parameters' device for each probe if they live elsewhere.
+     */
+    public Builder probeBatch(NDList inputs, NDList labels) {
+      Objects.requireNonNull(inputs, "probe inputs");
+      Objects.requireNonNull(labels, "probe labels");
+      if (inputs.isEmpty()) {
+        throw new IllegalArgumentException("the probe batch has no inputs");
+      }
+      this.probeInputs = inputs;
+      this.probeLabels = labels;
+      return this;
+    }
+
+    /**
+     * Tolerance, iteration cap and seed of the probes' Lanczos iterations (default {@link
+     * Lanczos#ofDefaults()}: relative tolerance {@value Lanczos#DEFAULT_TOLERANCE}, at most {@value
+     * Lanczos#DEFAULT_MAX_ITERATIONS} Hessian-vector products).
+     */
+    public Builder lanczos(Lanczos lanczos) {
+      this.lanczos = Objects.requireNonNull(lanczos, "lanczos");
       return this;
     }
 

@@ -11,6 +11,7 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import dev.slingshot.core.ProbeSchedule;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -24,8 +25,16 @@ class TransparencyTest {
 
   @Test
   void instrumentedRunEndsAtTheSameParametersAsAPlainRun() {
-    Map<String, float[]> plain = run(false);
-    Map<String, float[]> instrumented = run(true);
+    compare(run(false, false), run(true, false));
+  }
+
+  /** Every second-order probe every 16 steps: still the plain run's parameters. */
+  @Test
+  void probesEvery16StepsLeaveTrainingUnchanged() {
+    compare(run(false, false), run(true, true));
+  }
+
+  private static void compare(Map<String, float[]> plain, Map<String, float[]> instrumented) {
     assertThat(instrumented.keySet()).isEqualTo(plain.keySet());
     for (String name : plain.keySet()) {
       double rel =
@@ -35,7 +44,7 @@ class TransparencyTest {
     }
   }
 
-  private static Map<String, float[]> run(boolean instrumented) {
+  private static Map<String, float[]> run(boolean instrumented, boolean probes) {
     try (Model model = Fixtures.mlp();
         NDManager manager = NDManager.newBaseManager()) {
       ArrayDataset data = Fixtures.data(manager, 96, Fixtures.IN, 32, 3);
@@ -48,9 +57,12 @@ class TransparencyTest {
                       .build());
       Slingshot slingshot = null;
       if (instrumented) {
-        slingshot =
-            Slingshot.attach(
-                config, SlingshotOptions.custom().cosineDistanceEvery(10).failFast(true).build());
+        SlingshotOptions.Builder options =
+            SlingshotOptions.custom().cosineDistanceEvery(10).failFast(true);
+        if (probes) {
+          options.probes(ProbeSchedule.everySteps(16));
+        }
+        slingshot = Slingshot.attach(config, options.build());
         config = slingshot.config();
       }
       try (Trainer trainer = Fixtures.trainer(model, config, Fixtures.IN, 42)) {
@@ -59,6 +71,7 @@ class TransparencyTest {
       if (slingshot != null) {
         assertThat(slingshot.steps()).isEqualTo(STEPS);
         assertThat(slingshot.internalFailures()).isZero();
+        assertThat(slingshot.probeRuns()).isEqualTo(probes ? STEPS / 16 : 0);
       }
       return Fixtures.hostParams(model);
     }

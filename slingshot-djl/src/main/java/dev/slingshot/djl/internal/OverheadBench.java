@@ -17,6 +17,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
+import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.djl.Slingshot;
 import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
@@ -54,6 +55,37 @@ public final class OverheadBench {
    */
   public static Result mlp(int chunkSteps, int chunks) {
     return mlp(chunkSteps, chunks, SlingshotOptions.ofDefaults());
+  }
+
+  /** The probe interval of {@link #probe16Mlp}: every second-order probe every 16 steps. */
+  public static final int PROBE_EVERY = 16;
+
+  /**
+   * The probe-tier overhead on the same MLP ({@link #mlp(int, int)}): the instrumented run has the
+   * default cheap tier plus every second-order probe ({@link dev.slingshot.djl.ProbeQuantity}:
+   * update sharpness, λmax, effective step size, preconditioned sharpness) every {@value
+   * #PROBE_EVERY} steps on the current batch, with the default Lanczos settings. Use a chunk length
+   * that is a multiple of {@value #PROBE_EVERY} so every chunk holds the same number of probes.
+   *
+   * @param chunkSteps steps per timed chunk
+   * @param chunks how many chunk pairs (plain and instrumented) to time
+   */
+  public static Result probe16Mlp(int chunkSteps, int chunks) {
+    return mlp(
+        chunkSteps,
+        chunks,
+        SlingshotOptions.custom().probes(ProbeSchedule.everySteps(PROBE_EVERY)).build());
+  }
+
+  /**
+   * {@code overhead_probe16_mlp_ratio}: instrumented-with-probes time over plain time for the same
+   * steps, interleaved in this process ({@link #probe16Mlp}, total time ratio).
+   *
+   * @param steps steps per timed chunk (a multiple of {@value #PROBE_EVERY} is best)
+   * @param rounds how many chunk pairs to time
+   */
+  public static double probe16MlpRatio(int steps, int rounds) {
+    return probe16Mlp(steps, rounds).ratio();
   }
 
   /** {@link #mlp(int, int)} with the given options for the instrumented run. */
@@ -184,8 +216,26 @@ public final class OverheadBench {
     }
   }
 
-  /** Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}. */
+  /**
+   * Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}, or {@code
+   * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier.
+   */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("probe16")) {
+      int steps = args.length > 1 ? Integer.parseInt(args[1]) : 160;
+      int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+      Result r = probe16Mlp(steps, rounds);
+      System.out.printf(
+          "overhead_probe16_mlp_ratio %.4f (median chunk ratio %.4f; plain %.4f ms/step,"
+              + " with probes %.4f ms/step; %d x %d steps)%n",
+          r.ratio(),
+          r.medianChunkRatio(),
+          r.plainMsPerStep(),
+          r.instrumentedMsPerStep(),
+          rounds,
+          steps);
+      return;
+    }
     int chunkSteps = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     int every = args.length > 2 ? Integer.parseInt(args[2]) : 1;
