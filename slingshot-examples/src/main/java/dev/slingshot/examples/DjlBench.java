@@ -1,7 +1,13 @@
 package dev.slingshot.examples;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.loss.Loss;
+import dev.slingshot.djl.SlingshotOptions;
 import dev.slingshot.djl.internal.HvpBench;
 import dev.slingshot.djl.internal.OverheadBench;
 import java.util.LinkedHashMap;
@@ -32,7 +38,47 @@ final class DjlBench {
     OverheadBench.Result mlp = OverheadBench.mlp(steps, chunks);
     f.put("overhead_cheap_mlp_ratio", mlp.ratio());
     f.put("plain_mlp_ms_per_step", mlp.plainMsPerStep());
+    OverheadBench.Result probes = OverheadBench.probe16Mlp(quick ? 32 : 160, chunks);
+    f.put("overhead_probe16_mlp_ratio", probes.ratio());
+    withThreads(2);
+    OverheadBench.Result transformer = transformer(quick ? 2 : 10, quick ? 2 : 10);
+    f.put("overhead_cheap_transformer_ratio", transformer.ratio());
+    f.put("plain_transformer_ms_per_step", transformer.plainMsPerStep());
     return f;
+  }
+
+  /**
+   * The cheap tier on the paper's transformer (2 layers, width 128, 4 heads; division p=97, batch
+   * 512, Adam with warm-up), 2 PyTorch threads.
+   */
+  static OverheadBench.Result transformer(int chunkSteps, int chunks) {
+    ModularTraining.Config c = ModularTraining.Config.paper();
+    ModularArithmetic data = ModularArithmetic.of(c.operation(), c.modulus());
+    ModularArithmetic.Subset train = data.split(c.trainFraction(), c.seed()).train();
+    DecoderTransformer.Config mc =
+        DecoderTransformer.Config.paper(
+                data.vocabularySize(), data.elements(), ModularArithmetic.SEQUENCE_LENGTH)
+            .withLastPositionOnly(true);
+    try (NDManager m = NDManager.newBaseManager()) {
+      ArrayDataset set =
+          new ArrayDataset.Builder()
+              .setData(
+                  m.create(
+                      train.tokens(), new Shape(train.size(), ModularArithmetic.SEQUENCE_LENGTH)))
+              .optLabels(m.create(train.labels(), new Shape(train.size())))
+              .setSampling(c.batchSize(), true)
+              .build();
+      return OverheadBench.compare(
+          () -> new DecoderTransformer(mc),
+          new Shape(c.batchSize(), ModularArithmetic.SEQUENCE_LENGTH),
+          set,
+          () ->
+              new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                  .optOptimizer(ModularTraining.optimizer(c)),
+          SlingshotOptions.ofDefaults(),
+          chunkSteps,
+          chunks);
+    }
   }
 
   static Map<String, Double> hvp(boolean quick) {

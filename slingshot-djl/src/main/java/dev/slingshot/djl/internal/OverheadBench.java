@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
@@ -23,6 +24,7 @@ import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.function.Supplier;
 
 /**
  * Internal, not API: the cheap-tier overhead benchmark behind {@code ./slingshot bench overhead}.
@@ -101,9 +103,7 @@ public final class OverheadBench {
       int chunkSteps,
       int chunks,
       SlingshotOptions options) {
-    try (NDManager manager = NDManager.newBaseManager();
-        Model plainModel = mlp(in, hidden, out);
-        Model instModel = mlp(in, hidden, out)) {
+    try (NDManager manager = NDManager.newBaseManager()) {
       ArrayDataset data =
           new ArrayDataset.Builder()
               .setData(manager.randomNormal(new Shape(batch * 16L, in)))
@@ -112,9 +112,41 @@ public final class OverheadBench {
                       0, out, new Shape(batch * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
               .setSampling(batch, false)
               .build();
-      Slingshot slingshot = Slingshot.attach(config(), options);
-      try (Trainer plain = trainer(plainModel, config(), in);
-          Trainer inst = trainer(instModel, slingshot.config(), in)) {
+      return compare(
+          () -> mlpBlock(hidden, out),
+          new Shape(1, in),
+          data,
+          OverheadBench::config,
+          options,
+          chunkSteps,
+          chunks);
+    }
+  }
+
+  /**
+   * The overhead of {@link Slingshot#attach} on any model: two identical models (same seed) train
+   * on {@code data}, one plain and one instrumented, alternating timed chunks of {@code chunkSteps}
+   * steps (and which goes first); the ratio is instrumented over plain time for the same steps.
+   *
+   * @param block makes a fresh, uninitialised block (called twice)
+   * @param inputShape the shape to initialise the block with
+   * @param config makes the training config (called twice; the optimizer must be fresh)
+   */
+  public static Result compare(
+      Supplier<Block> block,
+      Shape inputShape,
+      ArrayDataset data,
+      Supplier<TrainingConfig> config,
+      SlingshotOptions options,
+      int chunkSteps,
+      int chunks) {
+    try (Model plainModel = Model.newInstance("bench-plain");
+        Model instModel = Model.newInstance("bench-instrumented")) {
+      plainModel.setBlock(block.get());
+      instModel.setBlock(block.get());
+      Slingshot slingshot = Slingshot.attach(config.get(), options);
+      try (Trainer plain = trainer(plainModel, config.get(), inputShape);
+          Trainer inst = trainer(instModel, slingshot.config(), inputShape)) {
         Loop p = new Loop(plain, data);
         Loop q = new Loop(inst, data);
         p.run(chunkSteps);
@@ -157,20 +189,17 @@ public final class OverheadBench {
                 .build());
   }
 
-  private static Model mlp(int in, int hidden, int out) {
-    Model model = Model.newInstance("bench-mlp");
-    model.setBlock(
-        new SequentialBlock()
-            .add(Linear.builder().setUnits(hidden).build())
-            .add(Activation::relu)
-            .add(Linear.builder().setUnits(out).build()));
-    return model;
+  private static Block mlpBlock(int hidden, int out) {
+    return new SequentialBlock()
+        .add(Linear.builder().setUnits(hidden).build())
+        .add(Activation::relu)
+        .add(Linear.builder().setUnits(out).build());
   }
 
-  private static Trainer trainer(Model model, TrainingConfig config, int in) {
+  private static Trainer trainer(Model model, TrainingConfig config, Shape inputShape) {
     Engine.getInstance().setRandomSeed(1);
     Trainer trainer = model.newTrainer(config);
-    trainer.initialize(new Shape(1, in));
+    trainer.initialize(inputShape);
     return trainer;
   }
 
