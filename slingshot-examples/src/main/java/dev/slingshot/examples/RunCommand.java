@@ -113,9 +113,13 @@ final class RunCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     ParityTraining.Result r;
     String id;
+    Path configFile = resume.resolve(ParityTraining.CONFIG_FILE);
+    if (!java.nio.file.Files.isRegularFile(configFile)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), resume + " is not a run directory (no " + configFile + ")");
+    }
     try {
-      java.util.Map<String, Object> config =
-          RunFiles.readJsonMap(resume.resolve(ParityTraining.CONFIG_FILE));
+      java.util.Map<String, Object> config = RunFiles.readJsonMap(configFile);
       id = String.valueOf(config.get("experiment"));
       long total =
           steps != null
@@ -126,9 +130,6 @@ final class RunCommand implements Callable<Integer> {
       ParityTraining.Progress progress =
           noProgress ? ParityTraining.Progress.NONE : new ProgressDisplay(id, total);
       r = ParityTraining.resume(resume, steps, progress);
-    } catch (java.nio.file.NoSuchFileException ex) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(), "not a run directory (no " + ex.getFile() + ")", ex);
     } catch (IllegalArgumentException ex) {
       throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage(), ex);
     }
