@@ -262,6 +262,9 @@ final class ParityTraining {
           writeConfig(dir, experiment, s, trainer, params, loss);
         } else {
           TrainingCheckpoint.restoreOptimizer(checkpoint, optimizer, named);
+          // DJL's Trainer refuses a first step whose gradients are all zero (a check for a missing
+          // backward). A resumed hinge-loss run is often inside a zero-loss basin, where they are.
+          TrainingCheckpoint.skipFirstStepGradientCheck(trainer);
         }
         NDManager manager = trainer.getManager();
         SplittableRandom shuffle = new SplittableRandom(seed ^ SHUFFLE_SALT);

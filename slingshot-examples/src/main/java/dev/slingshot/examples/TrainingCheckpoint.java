@@ -332,6 +332,22 @@ final class TrainingCheckpoint {
     }
   }
 
+  /**
+   * Turns off the sanity check that DJL's {@link ai.djl.training.Trainer} makes before its first
+   * step (all gradients zero means the caller forgot backward), by setting its private {@code
+   * gradientsChecked} flag: a resumed run may legitimately start with zero gradients (hinge loss
+   * inside its zero-loss basin, the parity study's Sec. 2.1).
+   */
+  static void skipFirstStepGradientCheck(ai.djl.training.Trainer trainer) {
+    try {
+      Field f = ai.djl.training.Trainer.class.getDeclaredField("gradientsChecked");
+      f.setAccessible(true);
+      f.setBoolean(trainer, true);
+    } catch (NoSuchFieldException | IllegalAccessException e) {
+      throw new IllegalStateException("cannot skip DJL's first-step gradient check: " + e, e);
+    }
+  }
+
   /** The optimizer's state fields: every instance map field and Optimizer's two update counts. */
   private static List<Field> stateFields(Class<?> type) {
     List<Field> out = new ArrayList<>();
