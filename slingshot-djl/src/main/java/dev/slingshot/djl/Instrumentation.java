@@ -106,6 +106,7 @@ final class Instrumentation {
     this.delegate = delegate;
     // ProbeSchedule.never() is the only schedule described as "never": keep no update for it.
     this.probesOn = !"never".equals(monitor.probeSchedule().describe());
+    this.step = options.firstStep() - 1;
   }
 
   // ---------------------------------------------------------------- listener side
@@ -349,7 +350,7 @@ final class Instrumentation {
     updatedCount = 0;
     java.util.Arrays.fill(updated, false);
     long t = step + 1;
-    measuring = t == 1 || t % options.measureEvery() == 0;
+    measuring = t == options.firstStep() || t % options.measureEvery() == 0;
     accumulating = measuring || secondOrder != null;
     heldUpdate = -1;
     if (live == null) {
@@ -506,7 +507,7 @@ final class Instrumentation {
 
   /** An unmeasured step: the record has the loss only. */
   private void publishLoss(long t, double loss) {
-    StepRecord record = StepRecord.builder(t, loss).build();
+    StepRecord record = enrich(StepRecord.builder(t, loss), t);
     lastRecord = record;
     observe(record, t);
   }
@@ -556,7 +557,7 @@ final class Instrumentation {
     b.metric(StepMetrics.UPDATE_RATIO, ratio);
     repr.ifPresent(d -> b.metric(StepMetrics.COSINE_REPRESENTATION, d));
     clf.ifPresent(d -> b.metric(StepMetrics.COSINE_CLASSIFIER, d));
-    StepRecord record = b.build();
+    StepRecord record = enrich(b, t);
     lastMetrics = m;
     lastRecord = record;
     for (Consumer<? super StepMetrics> s : stepSubscribers) {
@@ -567,6 +568,14 @@ final class Instrumentation {
       }
     }
     observe(record, t);
+  }
+
+  /** Applies the caller's record enricher, if any, and builds the record. */
+  private StepRecord enrich(StepRecord.Builder b, long t) {
+    if (options.recordEnricher() != null) {
+      options.recordEnricher().accept(b, t);
+    }
+    return b.build();
   }
 
   private void observe(StepRecord record, long t) {

@@ -171,7 +171,10 @@ public final class Slingshot {
     return instrumentation.probeRuns();
   }
 
-  /** Optimizer updates seen since the trainer was created. */
+  /**
+   * The step number of the last optimizer update seen: the updates seen since the trainer was
+   * created, plus {@link SlingshotOptions#firstStep()} − 1.
+   */
   public long steps() {
     return instrumentation.steps();
   }

@@ -6,6 +6,7 @@ import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.core.SlingshotDetector;
 import dev.slingshot.core.SlingshotMonitor;
 import dev.slingshot.core.StateResetPolicy;
+import dev.slingshot.core.StepRecord;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.ObjLongConsumer;
 
 /**
  * What {@link Slingshot#attach} measures and how it reacts. Immutable; build with {@link #custom()}
@@ -52,6 +54,8 @@ public final class SlingshotOptions {
   private final NDList probeInputs;
   private final NDList probeLabels;
   private final Lanczos lanczos;
+  private final long firstStep;
+  private final ObjLongConsumer<StepRecord.Builder> recordEnricher;
 
   private SlingshotOptions(Builder b) {
     this.monitor = b.monitor;
@@ -71,6 +75,8 @@ public final class SlingshotOptions {
     this.probeInputs = b.probeInputs;
     this.probeLabels = b.probeLabels;
     this.lanczos = b.lanczos;
+    this.firstStep = b.firstStep;
+    this.recordEnricher = b.recordEnricher;
   }
 
   /** The defaults described above. */
@@ -157,6 +163,16 @@ public final class SlingshotOptions {
     return captureLoss;
   }
 
+  /** The number of the first optimizer update seen (1, or the step after a resumed checkpoint). */
+  public long firstStep() {
+    return firstStep;
+  }
+
+  /** The hook that adds the caller's values to each record before the monitor sees it, or null. */
+  public ObjLongConsumer<StepRecord.Builder> recordEnricher() {
+    return recordEnricher;
+  }
+
   /** Configures {@link SlingshotOptions}. */
   public static final class Builder {
     private SlingshotMonitor monitor;
@@ -172,6 +188,8 @@ public final class SlingshotOptions {
     private NDList probeInputs;
     private NDList probeLabels;
     private Lanczos lanczos = Lanczos.ofDefaults();
+    private long firstStep = 1;
+    private ObjLongConsumer<StepRecord.Builder> recordEnricher;
 
     private Builder() {}
 
@@ -353,6 +371,21 @@ public final class SlingshotOptions {
     }
 
     /**
+     * Numbers the first optimizer update {@code step} instead of 1: for a run resumed from a
+     * checkpoint taken after step {@code step - 1}, so that its records continue the run's
+     * numbering (and a monitor rebuilt from the records before the checkpoint accepts them). The
+     * cosine distance is then measured from the parameters at the first update seen, not from the
+     * run's initialisation.
+     */
+    public Builder firstStep(long step) {
+      if (step < 1) {
+        throw new IllegalArgumentException("first step must be >= 1, was " + step);
+      }
+      this.firstStep = step;
+      return this;
+    }
+
+    /**
      * Probes on a fixed batch instead of the current training batch: the model's inputs and the
      * loss's labels, as the training batches have them. The arrays stay the caller's (not closed);
      * they are copied to the parameters' device for each probe if they live elsewhere.
@@ -375,6 +408,21 @@ public final class SlingshotOptions {
      */
     public Builder lanczos(Lanczos lanczos) {
       this.lanczos = Objects.requireNonNull(lanczos, "lanczos");
+      return this;
+    }
+
+    /**
+     * Adds the caller's own values to every record before the monitor sees it: {@code enricher}
+     * gets the record's builder and its step at the end of {@code trainer.step()}, after every
+     * parameter has been updated (the parameters are θ<sub>t</sub>) and before the monitor's rules,
+     * reset policy and subscribers see the record. A training loop that evaluates the model every N
+     * steps uses it to put the full-train and test loss and accuracy into the same step's record
+     * (it may run the model's forward pass there; gradient recording is off). The enricher runs on
+     * the training thread; if it throws, that step's record is skipped like any internal failure
+     * (or the exception is rethrown with {@link #failFast}).
+     */
+    public Builder recordEnricher(ObjLongConsumer<StepRecord.Builder> enricher) {
+      this.recordEnricher = Objects.requireNonNull(enricher, "record enricher");
       return this;
     }
 

@@ -151,6 +151,15 @@ final class DetectCommand implements Callable<Integer> {
     } catch (LossLogReader.LogException e) {
       return fail(err, e.getMessage(), e.usageError());
     }
+    if (reader.truncatedLastLine() > 0) {
+      err.println(
+          "slingshot detect: note: skipped the malformed last line "
+              + reader.truncatedLastLine()
+              + " of "
+              + file
+              + " (a run killed while writing it)");
+      err.flush();
+    }
     PrintWriter out = spec.commandLine().getOut();
     List<String> rows = new ArrayList<>();
     if (episodes) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.slingshot.core.StepRecord;
 import java.io.BufferedReader;
@@ -39,6 +40,10 @@ import java.util.function.Consumer;
  *   <li>CSV is the simple dialect: comma-separated, no quoted fields (a quote is reported as an
  *       error rather than misread).
  * </ul>
+ *
+ * <p>A JSONL log's last line cut short (a run killed with {@code kill -9} while writing it) is
+ * skipped and reported by {@link #truncatedLastLine()}; a malformed line before the last is an
+ * error.
  *
  * <p>Every problem is a {@link LogException} naming the line, the column and the value. An instance
  * reads one file (it remembers the previous step to check that steps increase).
@@ -98,6 +103,26 @@ final class LossLogReader {
   /** How many records were passed on so far. */
   long rows() {
     return rows;
+  }
+
+  // The line number of a JSONL log's malformed last line that was skipped, or 0.
+  private long truncatedLastLine;
+
+  /**
+   * The line number of the skipped malformed last line of a JSONL log (a run killed while writing
+   * it), or 0 when every line was read.
+   */
+  long truncatedLastLine() {
+    return truncatedLastLine;
+  }
+
+  private static boolean onlyBlankLinesFollow(BufferedReader in) throws IOException {
+    for (String rest = in.readLine(); rest != null; rest = in.readLine()) {
+      if (!rest.isBlank()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The format a file is read as: by extension, else by its first non-blank character. */
@@ -274,6 +299,14 @@ final class LossLogReader {
         try (JsonParser p = Json.FACTORY.createParser(line)) {
           jsonLine(p, lineNo, sink);
         } catch (JsonProcessingException e) {
+          // A run killed mid-write (kill -9) leaves its last line cut short: skip that line only
+          // (cut short: the parser ran out of input, or the line does not end its object) when
+          // nothing but blank lines follows; a malformed line anywhere else is an error.
+          boolean cutShort = e instanceof JsonEOFException || !line.stripTrailing().endsWith("}");
+          if (cutShort && onlyBlankLinesFollow(in)) {
+            truncatedLastLine = lineNo;
+            break;
+          }
           throw new LogException(
               "line " + lineNo + ": malformed JSON: " + e.getOriginalMessage(), false);
         }

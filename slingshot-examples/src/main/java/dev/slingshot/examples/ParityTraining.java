@@ -14,12 +14,15 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.UniformInitializer;
+import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.slingshot.core.RunLog;
 import dev.slingshot.core.SlingshotDetector;
 import dev.slingshot.core.SlingshotMonitor;
+import dev.slingshot.core.StateResetPolicy;
 import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -37,15 +40,21 @@ import java.util.SplittableRandom;
  * one {@link StepRecord} per step through core's {@link RunLog} (flushed per line, so a killed run
  * keeps its records), then the plots and {@code report.md}.
  *
- * <p>The loop is plain DJL: a {@link Trainer} over a {@link SequentialBlock} MLP, one minibatch
- * forward/backward per step, {@code trainer.step()}, then the {@link StepProbe}. Every {@code
- * eval_every} steps the full training set and the test set are evaluated after the update and put
- * in that step's record.
+ * <p>The loop is plain DJL driven by hand (a {@link Trainer} over a {@link SequentialBlock} MLP,
+ * one minibatch forward/backward per step, the training listeners notified as {@code
+ * EasyTrain.trainBatch} does, {@code trainer.step()}), instrumented by the slingshot-djl adapter in
+ * one line ({@link dev.slingshot.djl.Slingshot#attach}): it measures the loss, the last-layer norm
+ * and the update norm every step, feeds the monitor (whose run log writes the files) and executes
+ * the reset policy. Every {@code eval_every} steps the full training set and the test set are
+ * evaluated after the update and put in that step's record by the adapter's record enricher.
+ *
+ * <p>Every {@code checkpoint_every} steps a {@link TrainingCheckpoint} is written; {@link #resume}
+ * continues from the last one to the same result as an uninterrupted run.
  */
 final class ParityTraining {
 
   /** The name of the last layer's weight norm in each record's {@code norms}. */
-  static final String LAST_LAYER = "last_layer";
+  static final String LAST_LAYER = StepRecord.LAST_LAYER;
 
   /** Config file name in a run directory. */
   static final String CONFIG_FILE = "config.json";
@@ -89,6 +98,75 @@ final class ParityTraining {
   static Result run(Experiment experiment, Settings s, Path dir, Progress progress)
       throws IOException {
     experiment.validate(s);
+    return train(experiment, s, dir, progress, null);
+  }
+
+  /**
+   * Continues the run in {@code dir} from its last checkpoint to its configured step count, or to
+   * {@code steps} when given: truncates {@code metrics.jsonl} and {@code events.jsonl} after the
+   * checkpoint's step and appends from there.
+   *
+   * @throws IllegalArgumentException when {@code dir} has no config.json or no checkpoint, or the
+   *     run already has {@code steps} steps
+   */
+  static Result resume(Path dir, Long steps, Progress progress) throws IOException {
+    Path configFile = dir.resolve(CONFIG_FILE);
+    if (!Files.isRegularFile(configFile)) {
+      throw new IllegalArgumentException(
+          "no " + CONFIG_FILE + " in " + dir + ": not a run directory");
+    }
+    Map<String, Object> config = RunFiles.readJsonMap(configFile);
+    Experiment experiment = Experiment.named(String.valueOf(config.get("experiment")));
+    List<String> assignments = new ArrayList<>();
+    if (config.get("settings") instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> assignments.add(k + "=" + Settings.Key.format(v)));
+    }
+    if (steps != null) {
+      assignments.add("steps=" + steps);
+    }
+    Settings s = experiment.defaults().with(assignments);
+    experiment.validate(s);
+    TrainingCheckpoint.Info checkpoint =
+        TrainingCheckpoint.find(dir)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "no checkpoint in "
+                            + dir
+                            + " (checkpoints are written every checkpoint_every steps)"));
+    if (checkpoint.step() >= s.getLong("steps")) {
+      throw new IllegalArgumentException(
+          "the checkpoint in "
+              + dir
+              + " is at step "
+              + checkpoint.step()
+              + ", the run has "
+              + s.getLong("steps")
+              + " steps: nothing to do (use --steps N to go on)");
+    }
+    TrainingCheckpoint.truncateLogs(dir, checkpoint);
+    config.put("settings", s.values());
+    List<Object> resumed = new ArrayList<>();
+    if (config.get("resumed") instanceof List<?> l) {
+      resumed.addAll(l);
+    }
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("from_step", checkpoint.step());
+    r.put("at", Instant.now().toString());
+    resumed.add(r);
+    config.put("resumed", resumed);
+    config.remove("result");
+    RunFiles.writeJson(configFile, config);
+    return train(experiment, s, dir, progress, checkpoint);
+  }
+
+  private static Result train(
+      Experiment experiment,
+      Settings s,
+      Path dir,
+      Progress progress,
+      TrainingCheckpoint.Info checkpoint)
+      throws IOException {
     configureEngine();
     Files.createDirectories(dir);
     long seed = s.getLong("seed");
@@ -100,7 +178,6 @@ final class ParityTraining {
     engine.setRandomSeed(torchSeed(seed));
 
     SequentialBlock block = new SequentialBlock();
-    List<Linear> layers = new ArrayList<>();
     int fanIn = s.getInt("n");
     List<Integer> widths = new ArrayList<>(s.getIntList("hidden"));
     widths.add(loss.outputs());
@@ -111,79 +188,135 @@ final class ParityTraining {
       linear.setInitializer(init, Parameter.Type.WEIGHT);
       linear.setInitializer(init, Parameter.Type.BIAS);
       block.add(linear);
-      layers.add(linear);
       if (i < widths.size() - 1) {
         block.add(Activation.reluBlock());
       }
       fanIn = widths.get(i);
     }
 
-    Optimizer optimizer = optimizer(s);
-    DefaultTrainingConfig tc = new DefaultTrainingConfig(loss).optOptimizer(optimizer);
     int batch = s.getInt("batch");
     int n = s.getInt("n");
     long steps = s.getLong("steps");
     int evalEvery = s.getInt("eval_every");
+    long checkpointEvery = s.getLong("checkpoint_every");
+    long start = checkpoint == null ? 0 : checkpoint.step();
 
     SlingshotDetector detector =
         new SlingshotDetector(
             new SlingshotDetector.Config(
                 s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
-    SlingshotMonitor monitor = SlingshotMonitor.builder().rule(detector).build();
+    SlingshotMonitor monitor =
+        SlingshotMonitor.builder().rule(detector).resetPolicy(resetPolicy(s)).build();
+    if (checkpoint != null) {
+      // The detector's and the reset policy's state: replay the records up to the checkpoint
+      // (truncated to it already) into the fresh monitor before the run log subscribes, so no
+      // event is written twice. A reset these records asked for is already in the optimizer state.
+      for (StepRecord r : RunLog.readRecords(dir.resolve(RunLog.METRICS_FILE))) {
+        monitor.observe(r);
+      }
+    }
 
-    Instant start = Instant.now();
-    long done = 0;
+    // The adapter measures every step (loss, last-layer norm, update norm) and executes the reset
+    // policy; the evaluations join the same step's record through the record enricher, which runs
+    // at the end of trainer.step(), after the update, as the hand-rolled loop evaluated.
+    Optimizer optimizer = optimizer(s);
+    Trainer[] trainerRef = new Trainer[1];
+    ai.djl.Device[] deviceRef = new ai.djl.Device[1];
+    SlingshotOptions options =
+        SlingshotOptions.custom()
+            .monitor(monitor)
+            .measureEvery(1)
+            .cosineDistanceEvery(0)
+            .firstStep(start + 1)
+            .failFast(true)
+            .recordEnricher(
+                (r, step) -> {
+                  if (step % evalEvery == 0 || step == steps) {
+                    Trainer t = trainerRef[0];
+                    Eval tr = evaluate(t, t.getManager(), data.train(), loss);
+                    Eval te = evaluate(t, t.getManager(), data.test(), loss);
+                    r.fullTrainLoss(tr.loss).trainAccuracy(tr.accuracy);
+                    r.testLoss(te.loss).testAccuracy(te.accuracy);
+                  }
+                })
+            .build();
+    dev.slingshot.djl.Slingshot slingshot =
+        dev.slingshot.djl.Slingshot.attach(
+            new DefaultTrainingConfig(loss).optOptimizer(optimizer), options);
+
+    Instant started = Instant.now();
+    long done = start;
     try (Model model = Model.newInstance(experiment.id(), engine.defaultDevice(), "PyTorch")) {
       model.setBlock(block);
-      try (Trainer trainer = model.newTrainer(tc)) {
+      if (checkpoint != null) {
+        TrainingCheckpoint.loadParameters(checkpoint, block, model.getNDManager());
+      }
+      try (Trainer trainer = model.newTrainer(slingshot.config())) {
+        trainerRef[0] = trainer;
         trainer.initialize(new Shape(batch, n));
-        List<Parameter> params = new ArrayList<>();
-        block.getParameters().forEach(p -> params.add(p.getValue()));
-        Parameter lastWeight = layers.get(layers.size() - 1).getParameters().get("weight");
-        writeConfig(dir, experiment, s, trainer, params, loss);
+        deviceRef[0] = trainer.getDevices()[0];
+        Map<String, Parameter> named = new LinkedHashMap<>();
+        block.getParameters().forEach(p -> named.put(p.getKey(), p.getValue()));
+        List<Parameter> params = new ArrayList<>(named.values());
+        if (checkpoint == null) {
+          writeConfig(dir, experiment, s, trainer, params, loss);
+        } else {
+          TrainingCheckpoint.restoreOptimizer(checkpoint, optimizer, named);
+          // DJL's Trainer refuses a first step whose gradients are all zero (a check for a missing
+          // backward). A resumed hinge-loss run is often inside a zero-loss basin, where they are.
+          TrainingCheckpoint.skipFirstStepGradientCheck(trainer);
+        }
         NDManager manager = trainer.getManager();
         SplittableRandom shuffle = new SplittableRandom(seed ^ SHUFFLE_SALT);
         int perEpoch = data.train().size / batch;
+        // The data order is a function of (seed, step): draw the permutations of the epochs that
+        // began before the checkpoint (none for a fresh run), and stand where the run stood.
+        long drawn = start / perEpoch + (start % perEpoch == 0 ? 0 : 1);
         int[] perm = null;
-        int pos = 0;
+        for (long e = 0; e < drawn; e++) {
+          perm = permutation(data.train().size, shuffle);
+        }
+        int pos = start % perEpoch == 0 ? perEpoch : (int) (start % perEpoch);
         float[] xb = new float[batch * n];
-        try (RunLog log = RunLog.attach(monitor, dir);
-            StepProbe probe = new StepProbe(params, lastWeight, manager)) {
-          for (long step = 1; step <= steps; step++) {
+        try (RunLog log = checkpoint == null ? RunLog.create(dir) : RunLog.append(dir)) {
+          monitor.onRecord(log::record);
+          monitor.onEvent(log::event);
+          for (long step = start + 1; step <= steps; step++) {
             if (perm == null || pos >= perEpoch) {
               perm = permutation(data.train().size, shuffle);
               pos = 0;
             }
-            float stepLoss;
             try (NDManager sub = manager.newSubManager()) {
               NDArray x = batchInputs(sub, data.train(), perm, pos, batch, xb);
               NDArray y = batchTargets(sub, data.train(), perm, pos, batch, loss.isHinge());
               pos++;
+              NDList labels = new NDList(y);
+              NDList pred;
               try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDList pred = trainer.forward(new NDList(x));
-                NDArray l = loss.evaluate(new NDList(y), pred);
-                gc.backward(l);
-                stepLoss = l.getFloat();
+                pred = trainer.forward(new NDList(x));
+                // the instrumented loss: the adapter captures this batch loss for the record
+                gc.backward(trainer.getLoss().evaluate(labels, pred));
               }
+              // what EasyTrain.trainBatch does after backward: the adapter's listener takes the
+              // captured batch loss for the record of the coming update
+              TrainingListener.BatchData bd =
+                  new TrainingListener.BatchData(
+                      null, Map.of(deviceRef[0], labels), Map.of(deviceRef[0], pred));
+              trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
               trainer.step();
             }
-            StepProbe.Sample sample = probe.afterStep();
-            StepRecord.Builder r =
-                StepRecord.builder(step, stepLoss)
-                    .norm(LAST_LAYER, sample.lastLayerNorm())
-                    .updateNorm(sample.updateNorm());
-            if (step % evalEvery == 0 || step == steps) {
-              Eval tr = evaluate(trainer, manager, data.train(), loss);
-              Eval te = evaluate(trainer, manager, data.test(), loss);
-              r.fullTrainLoss(tr.loss).trainAccuracy(tr.accuracy);
-              r.testLoss(te.loss).testAccuracy(te.accuracy);
+            StepRecord r = slingshot.lastRecord();
+            if (r == null || r.step() != step) {
+              throw new IllegalStateException("the adapter recorded no record for step " + step);
             }
-            monitor.observe(r.build());
             done = step;
+            if (checkpointEvery > 0 && step % checkpointEvery == 0) {
+              TrainingCheckpoint.save(dir, step, block, optimizer, named);
+            }
             progress.update(
                 step,
-                stepLoss,
-                sample.lastLayerNorm(),
+                r.trainLoss(),
+                r.norm(LAST_LAYER).orElse(Double.NaN),
                 RunAnalysis.lateEpisodes(detector.episodes()));
           }
         }
@@ -191,11 +324,26 @@ final class ParityTraining {
     } finally {
       progress.close();
     }
-    Duration elapsed = Duration.between(start, Instant.now());
-    writeResult(dir, done, elapsed);
+    Duration elapsed = Duration.between(started, Instant.now());
+    writeResult(dir, done, done - start, elapsed);
     RunReport.write(dir);
     return new Result(
-        done, elapsed, RunAnalysis.lateEpisodes(detector.episodes()), detector.intervals().size());
+        done - start,
+        elapsed,
+        RunAnalysis.lateEpisodes(detector.episodes()),
+        detector.intervals().size());
+  }
+
+  /** The reset policy a run's settings ask for (the {@code reset} key; never by default). */
+  static StateResetPolicy resetPolicy(Settings s) {
+    if (!s.keys().contains("reset")) {
+      return StateResetPolicy.never();
+    }
+    return switch (s.getString("reset")) {
+      case "episode_onset" -> StateResetPolicy.atEpisodeOnset(s.getLong("merge_gap"), true);
+      case "periodic" -> StateResetPolicy.periodically(s.getLong("reset_every"));
+      default -> StateResetPolicy.never();
+    };
   }
 
   static int torchSeed(long seed) {
@@ -365,13 +513,13 @@ final class ParityTraining {
         + s.getInt("batch");
   }
 
-  private static void writeResult(Path dir, long steps, Duration elapsed) {
+  private static void writeResult(Path dir, long steps, long thisSession, Duration elapsed) {
     try {
       Map<String, Object> c = RunFiles.readJsonMap(dir.resolve(CONFIG_FILE));
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("steps_completed", steps);
       r.put("wall_seconds", elapsed.toMillis() / 1000.0);
-      r.put("ms_per_step", steps == 0 ? 0 : elapsed.toNanos() / 1e6 / steps);
+      r.put("ms_per_step", thisSession == 0 ? 0 : elapsed.toNanos() / 1e6 / thisSession);
       r.put("finished", Instant.now().toString());
       c.put("result", r);
       RunFiles.writeJson(dir.resolve(CONFIG_FILE), c);

@@ -35,6 +35,9 @@ final class RunAnalysis {
   /** Start steps of {@code slingshot_start} events in events.jsonl (empty if the file is gone). */
   final List<Long> loggedStarts;
 
+  /** Steps of the optimizer-state resets ({@code state_reset} events) in events.jsonl. */
+  List<Long> resets = List.of();
+
   private RunAnalysis(
       Path dir,
       Map<String, Object> config,
@@ -71,15 +74,22 @@ final class RunAnalysis {
     }
     List<StepRecord> records = RunLog.readRecords(metrics);
     List<Long> starts = new ArrayList<>();
+    List<Long> resets = new ArrayList<>();
     Path events = dir.resolve(RunLog.EVENTS_FILE);
     if (Files.isRegularFile(events)) {
       for (JsonNode e : RunLog.readEvents(events)) {
-        if ("slingshot_start".equals(e.path("type").asText())) {
+        String type = e.path("type").asText();
+        if ("slingshot_start".equals(type)) {
           starts.add(e.path("step").asLong());
+        } else if ("state_reset".equals(type)) {
+          resets.add(e.path("step").asLong());
         }
       }
     }
-    return new RunAnalysis(dir, config, records, dc, Collections.unmodifiableList(starts));
+    RunAnalysis run =
+        new RunAnalysis(dir, config, records, dc, Collections.unmodifiableList(starts));
+    run.resets = Collections.unmodifiableList(resets);
+    return run;
   }
 
   /** Episodes that began after the model fitted its training set. */

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -151,6 +152,7 @@ final class RunReport {
               + " leading to a slingshot (so 'before' is already high); with hinge loss it"
               + " jumps during it.\n");
     }
+    resets(run, b);
     b.append("\n## Rule intervals\n\n");
     if (run.intervals.isEmpty()) {
       b.append("None.\n");
@@ -183,6 +185,65 @@ final class RunReport {
         .append(RunPlots.ACCURACY_PNG)
         .append("`: the figures above (regenerate with `./slingshot plot DIR`)\n");
     return b.toString();
+  }
+
+  /**
+   * The "Resets" section, when the run's reset policy is not {@code never} or events.jsonl has
+   * resets: where they happened and the loss spikes that remained, to set against a run of the same
+   * seed without resets (the parity study's Fig. 10).
+   */
+  private static void resets(RunAnalysis run, StringBuilder b) {
+    Object policy = null;
+    if (run.config.get("settings") instanceof Map<?, ?> s) {
+      policy = s.get("reset");
+    }
+    if (run.resets.isEmpty() && (policy == null || "never".equals(policy))) {
+      return;
+    }
+    b.append("\n## Resets\n\n");
+    b.append("- policy: ").append(policy == null ? "unknown" : policy);
+    if ("periodic".equals(policy) && run.config.get("settings") instanceof Map<?, ?> s) {
+      b.append(" every ").append(s.get("reset_every")).append(" steps");
+    }
+    if ("episode_onset".equals(policy)) {
+      b.append(
+          " (AdamW's moments and update counts are discarded after the first step of each"
+              + " slingshot episode after the fit, so every later update of the episode starts"
+              + " from a fresh optimizer's first step)");
+    }
+    b.append("\n- resets: ").append(run.resets.size());
+    if (!run.resets.isEmpty()) {
+      b.append(", after steps ");
+      int shown = Math.min(run.resets.size(), 40);
+      for (int i = 0; i < shown; i++) {
+        b.append(i == 0 ? "" : ", ").append(run.resets.get(i));
+      }
+      if (shown < run.resets.size()) {
+        b.append(", ... (").append(run.resets.size() - shown).append(" more in events.jsonl)");
+      }
+    }
+    b.append("\n");
+    List<Double> peaks = new ArrayList<>();
+    for (SlingshotEpisode e : run.episodes) {
+      if (!e.beforeFit()) {
+        peaks.add(e.peakLoss());
+      }
+    }
+    b.append("- loss spikes after the fit: ").append(peaks.size()).append(" episode(s)");
+    if (!peaks.isEmpty()) {
+      List<Double> sorted = peaks.stream().sorted().toList();
+      b.append("; peak minibatch loss: largest ")
+          .append(sci(sorted.get(sorted.size() - 1)))
+          .append(", median ")
+          .append(sci(sorted.get(sorted.size() / 2)))
+          .append(", smallest ")
+          .append(sci(sorted.get(0)));
+    }
+    b.append("\n");
+    b.append(
+        "- to see what the resets change, compare with a run of the same experiment and seed"
+            + " without resets (`parity-adamw`, or `--set reset=never`): its episode count and"
+            + " peak losses\n");
   }
 
   private static String normChange(RunAnalysis run, long start, long end) {

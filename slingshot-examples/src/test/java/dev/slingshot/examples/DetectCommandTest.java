@@ -466,8 +466,34 @@ class DetectCommandTest {
     }
 
     @Test
+    void aTruncatedLastJsonLineIsSkippedWithANote() throws IOException {
+      // what kill -9 leaves: the last record cut short, no newline
+      Path f = dir.resolve("killed.jsonl");
+      Files.writeString(
+          f,
+          "{\"step\":1,\"train_loss\":0.001}\n"
+              + "{\"step\":2,\"train_loss\":0.5}\n"
+              + "{\"step\":3,\"train_loss\":0.0001}\n"
+              + "{\"step\":4,\"train_loss\":0.7,\"norms\":{\"last_la");
+      Result r = detect(f);
+      assertThat(r.exitCode()).as(r.err()).isZero();
+      assertThat(r.err()).contains("skipped the malformed last line 4");
+      assertThat(r.json()).isEqualTo(array(interval(2, 3L, 2, 0.5)));
+      // a complete but malformed last line is still an error
+      r = detect(write("bad.jsonl", "{\"step\":1,\"train_loss\":0.5}", "{\"step\":2,}"));
+      assertThat(r.exitCode()).isEqualTo(CommandLine.ExitCode.SOFTWARE);
+      assertThat(r.err()).contains("line 2").contains("malformed JSON");
+    }
+
+    @Test
     void aMalformedJsonLineGivesItsLineNumber() throws IOException {
-      Path f = write("log.jsonl", "{\"step\":1,\"train_loss\":0.5}", "", "{\"step\":2,\"train_lo");
+      Path f =
+          write(
+              "log.jsonl",
+              "{\"step\":1,\"train_loss\":0.5}",
+              "",
+              "{\"step\":2,\"train_lo",
+              "{\"step\":3,\"train_loss\":0.5}");
       Result r = detect(f);
       assertThat(r.exitCode()).isEqualTo(CommandLine.ExitCode.SOFTWARE);
       assertThat(r.err()).contains("line 3").contains("malformed JSON");
