@@ -420,7 +420,8 @@ public final class HvpBench {
           t.products(),
           t.probeMs()[k]);
     }
-    int[] order = {0, 1, 1, 0};
+    String orderArg = args.length > 5 ? args[5] : "0110";
+    int[] order = orderArg.chars().map(c -> c - '0').toArray();
     for (int k : order) {
       System.setProperty(REUSE_PROPERTY, k == 1 ? "true" : "false");
       OverheadBench.Result r = OverheadBench.probe16Mlp(steps, rounds);
