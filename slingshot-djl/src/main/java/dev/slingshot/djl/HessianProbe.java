@@ -112,11 +112,39 @@ public final class HessianProbe implements AutoCloseable {
    * PyTorch engine. The product never reads or writes {@code .grad}; its results are attached to
    * the manager of the vector it is applied to.
    *
+   * <p>The first product computes the gradient with its own autograd graph and keeps it; every
+   * product is then one backward through that gradient (a double backward), so further products on
+   * the same loss skip the first-order backward. The kept gradient is attached to the manager of
+   * {@code loss} (and registered with the {@code NDScope} open at the first product): it lives no
+   * longer than the loss does, and as long as it, so take products on a loss in a scope or manager
+   * you close.
+   *
    * @throws UnsupportedOperationException on another engine (use {@link #finiteDifferences})
    */
   public HessianVectorProduct<NDList> exact(NDArray loss, NDList params) {
-    TorchScriptHvp ts = torchScript();
-    return v -> ts.hvp(loss, params, v, v.get(0).getManager());
+    if (!reuseGradientGraph()) {
+      TorchScriptHvp ts = torchScript();
+      return v -> ts.hvp(loss, params, v, v.get(0).getManager());
+    }
+    return new GradientGraphHvp(torchScript(), loss, params);
+  }
+
+  /**
+   * The exact product that builds the gradient graph of {@code loss} once, at its first product,
+   * and reuses it for every further one; {@link GradientGraphHvp#close} releases it.
+   */
+  GradientGraphHvp exactReusingGradient(NDArray loss, NDList params) {
+    return new GradientGraphHvp(torchScript(), loss, params);
+  }
+
+  /**
+   * Internal switch for benchmarks: {@code -Dslingshot.hvp.reuseGradient=false} makes {@link
+   * #exact} recompute the gradient graph on every product (the single-module route).
+   */
+  static final String REUSE_GRADIENT_PROPERTY = "slingshot.hvp.reuseGradient";
+
+  private static boolean reuseGradientGraph() {
+    return !"false".equals(System.getProperty(REUSE_GRADIENT_PROPERTY));
   }
 
   /**
@@ -141,7 +169,7 @@ public final class HessianProbe implements AutoCloseable {
 
   /** {@code H·v} (exact), attached to the manager of {@code v}. */
   public NDList hessianVectorProduct(NDArray loss, NDList params, NDList v) {
-    return exact(loss, params).apply(v);
+    return torchScript().hvp(loss, params, v, v.get(0).getManager()); // one product: one module
   }
 
   /**
@@ -162,7 +190,9 @@ public final class HessianProbe implements AutoCloseable {
 
   /** λmax of the exact Hessian of {@code loss}. */
   public LambdaMax lambdaMax(NDArray loss, NDList params) {
-    return lambdaMax(exact(loss, params), params);
+    try (GradientGraphHvp h = exactReusingGradient(loss, params)) {
+      return lambdaMax(h, params);
+    }
   }
 
   /** Forgets the warm-start eigenvectors (the next λmax starts from a random vector). */
@@ -183,7 +213,12 @@ public final class HessianProbe implements AutoCloseable {
 
   /** Update sharpness with the exact Hessian of {@code loss}. */
   public OptionalDouble updateSharpness(NDArray loss, NDList params, NDList update) {
-    return updateSharpness(exact(loss, params), update);
+    try (NDManager scratch = manager.newSubManager()) {
+      return UpdateSharpness.measure(
+          new NDListVectorSpace(scratch),
+          v -> torchScript().hvp(loss, params, v, v.get(0).getManager()),
+          update);
+    }
   }
 
   /**

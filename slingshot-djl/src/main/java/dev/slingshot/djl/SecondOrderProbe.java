@@ -115,6 +115,7 @@ final class SecondOrderProbe implements AutoCloseable {
       HessianProbe probe = hessian(trainer.getManager());
       HessianVectorProduct<NDList> perTensor;
       if (HessianProbe.supportsExact(params.get(0).getManager())) {
+        // Builds the gradient graph at the first product and reuses it for all of this run's.
         perTensor = probe.exact(HessianProbe.lossWithGraph(forward), params);
       } else {
         note(notes, "finite-difference Hessian-vector products (no exact route on this engine)");
@@ -201,6 +202,9 @@ final class SecondOrderProbe implements AutoCloseable {
           }
           values.put(ProbeMeasurement.PRECONDITIONED_THRESHOLD, r.threshold());
         }
+      }
+      if (perTensor instanceof GradientGraphHvp g) {
+        g.close(); // the gradient graph built once for all products (the scope would close it too)
       }
     }
     return new ProbeMeasurement(

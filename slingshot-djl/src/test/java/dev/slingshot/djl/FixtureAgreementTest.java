@@ -43,21 +43,37 @@ class FixtureAgreementTest {
       NDList grad = new NDList(both.subList(0, n));
       NDList hvFromPair = new NDList(both.subList(n, 2 * n));
       NDList hv = probe.hessianVectorProduct(loss, f.params, f.v);
+      NDList hvReused;
+      NDList hvReusedAgain;
+      try (GradientGraphHvp h = probe.exactReusingGradient(loss, f.params)) {
+        hvReused = h.apply(f.v);
+        hvReusedAgain = h.apply(f.v); // on the retained gradient graph
+      }
 
       double gradError = Quadratic.relativeError(Quadratic.flatten(grad), f.reference("grad"));
       double hvError = Quadratic.relativeError(Quadratic.flatten(hv), f.reference("hv"));
       double hv64Error = Quadratic.relativeError(Quadratic.flatten(hv), f.reference("hv_float64"));
+      double reusedError = Quadratic.relativeError(Quadratic.flatten(hvReused), f.reference("hv"));
+      double againError =
+          Quadratic.relativeError(Quadratic.flatten(hvReusedAgain), Quadratic.flatten(hvReused));
       double pairError =
           Quadratic.relativeError(Quadratic.flatten(hvFromPair), Quadratic.flatten(hv));
       System.out.printf(
           "fixture %s: loss %.2e, grad %.2e, hv %.2e (vs float64 reference %.2e) relative error%n",
           model, lossError, gradError, hvError, hv64Error);
+      System.out.printf(
+          "fixture %s: gradient-graph route hv %.2e relative error, vs single module %.2e%n",
+          model,
+          reusedError,
+          Quadratic.relativeError(Quadratic.flatten(hvReused), Quadratic.flatten(hv)));
 
       assertThat(lossError).isLessThanOrEqualTo(1e-5);
       assertThat(gradError).isLessThanOrEqualTo(1e-5);
       assertThat(hvError).isLessThanOrEqualTo(1e-5);
       assertThat(hv64Error).isLessThanOrEqualTo(1e-5);
       assertThat(pairError).isZero();
+      assertThat(reusedError).isLessThanOrEqualTo(1e-5);
+      assertThat(againError).isZero();
     }
   }
 }

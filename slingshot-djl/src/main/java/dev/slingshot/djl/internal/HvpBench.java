@@ -306,10 +306,149 @@ public final class HvpBench {
     return (s[(n - 1) / 2] + s[n / 2]) / 2;
   }
 
+  /** The switch that makes {@code HessianProbe.exact} recompute the gradient graph per product. */
+  static final String REUSE_PROPERTY = "slingshot.hvp.reuseGradient";
+
+  /**
+   * Old route (gradient graph recomputed by every product, {@code hvp.pt}) against the new one
+   * (gradient graph built once per loss, {@code grad_graph.pt} + {@code hvp_from_grad.pt}) on the
+   * 128-512-512-10 MLP, batch 256, interleaved in this process, medians in milliseconds: index 0
+   * old, 1 new.
+   *
+   * @param forwardBackwardMs one forward and backward
+   * @param hvpMs one product including its own forward with graph
+   * @param extraProductMs one further product on a loss that already had one
+   * @param probeMs a forward plus {@code products} products on it (a probe's worth)
+   * @param products products per simulated probe
+   */
+  public record ReuseTimings(
+      double[] forwardBackwardMs,
+      double[] hvpMs,
+      double[] extraProductMs,
+      double[] probeMs,
+      int products) {}
+
+  /** See {@link ReuseTimings}. */
+  public static ReuseTimings reuseTimings(int repetitions, int products) {
+    String before = System.getProperty(REUSE_PROPERTY);
+    try (BenchMlp mlp = new BenchMlp(MLP, BATCH, 1e-3f, 1);
+        NDManager m = NDManager.newBaseManager();
+        HessianProbe probe = HessianProbe.create(m)) {
+      NDList v = mlp.randomDirection(m, 2);
+      NDList batch = mlp.batch(0, BATCH);
+      double[][] fb = new double[2][repetitions];
+      double[][] hv = new double[2][repetitions];
+      double[][] extra = new double[2][repetitions];
+      double[][] pr = new double[2][repetitions];
+      for (int r = -5; r < repetitions; r++) {
+        for (int k = 0; k < 2; k++) {
+          int route = (r & 1) == 0 ? k : 1 - k; // alternate which route goes first
+          System.setProperty(REUSE_PROPERTY, route == 1 ? "true" : "false");
+          long t0 = System.nanoTime();
+          try (NDScope scope = new NDScope()) {
+            mlp.forwardBackward(batch);
+          }
+          long t1 = System.nanoTime();
+          try (NDScope scope = new NDScope()) {
+            NDArray loss = HessianProbe.lossWithGraph(() -> mlp.loss(batch));
+            probe.exact(loss, mlp.params).apply(v).close();
+          }
+          long t2 = System.nanoTime();
+          long t3;
+          long t4;
+          try (NDScope scope = new NDScope()) {
+            NDArray loss = HessianProbe.lossWithGraph(() -> mlp.loss(batch));
+            HessianVectorProduct<NDList> h = probe.exact(loss, mlp.params);
+            h.apply(v).close();
+            t3 = System.nanoTime();
+            h.apply(v).close();
+            t4 = System.nanoTime();
+          }
+          long t5 = System.nanoTime();
+          try (NDScope scope = new NDScope()) {
+            NDArray loss = HessianProbe.lossWithGraph(() -> mlp.loss(batch));
+            HessianVectorProduct<NDList> h = probe.exact(loss, mlp.params);
+            for (int i = 0; i < products; i++) {
+              h.apply(v).close();
+            }
+          }
+          long t6 = System.nanoTime();
+          if (r >= 0) {
+            fb[route][r] = (t1 - t0) / 1e6;
+            hv[route][r] = (t2 - t1) / 1e6;
+            extra[route][r] = (t4 - t3) / 1e6;
+            pr[route][r] = (t6 - t5) / 1e6;
+          }
+        }
+      }
+      return new ReuseTimings(
+          new double[] {median(fb[0]), median(fb[1])},
+          new double[] {median(hv[0]), median(hv[1])},
+          new double[] {median(extra[0]), median(extra[1])},
+          new double[] {median(pr[0]), median(pr[1])},
+          products);
+    } finally {
+      if (before == null) {
+        System.clearProperty(REUSE_PROPERTY);
+      } else {
+        System.setProperty(REUSE_PROPERTY, before);
+      }
+    }
+  }
+
+  /**
+   * {@code HvpBench reuse [repetitions] [probe16Steps] [probe16Rounds] [memoryCalls]}: the old and
+   * new routes side by side ({@link #reuseTimings}, {@link OverheadBench#probe16MlpRatio} with each
+   * route, in the order old, new, new, old, and the native growth per call of each).
+   */
+  static void reuseMain(String[] args) {
+    int reps = args.length > 1 ? Integer.parseInt(args[1]) : 15;
+    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 160;
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+    int calls = args.length > 4 ? Integer.parseInt(args[4]) : 3000;
+    ReuseTimings t = reuseTimings(reps, 7);
+    String[] name = {"old", "new"};
+    for (int k = 0; k < 2; k++) {
+      System.out.printf(
+          "%s: forward_backward_ms %.3f hvp_ms %.3f hvp_over_grad_ratio %.3f extra_product_ms %.3f"
+              + " probe_%d_products_ms %.3f%n",
+          name[k],
+          t.forwardBackwardMs()[k],
+          t.hvpMs()[k],
+          t.hvpMs()[k] / t.forwardBackwardMs()[k],
+          t.extraProductMs()[k],
+          t.products(),
+          t.probeMs()[k]);
+    }
+    String orderArg = args.length > 5 ? args[5] : "0110";
+    int[] order = orderArg.chars().map(c -> c - '0').toArray();
+    for (int k : order) {
+      System.setProperty(REUSE_PROPERTY, k == 1 ? "true" : "false");
+      OverheadBench.Result r = OverheadBench.probe16Mlp(steps, rounds);
+      System.out.printf(
+          "%s: overhead_probe16_mlp_ratio %.4f (median chunk %.4f; plain %.4f ms/step, probes %.4f"
+              + " ms/step)%n",
+          name[k], r.ratio(), r.medianChunkRatio(), r.plainMsPerStep(), r.instrumentedMsPerStep());
+    }
+    if (calls > 0) {
+      for (int k : new int[] {0, 1}) {
+        System.setProperty(REUSE_PROPERTY, k == 1 ? "true" : "false");
+        System.out.printf(
+            "%s: probe_native_growth_bytes_per_call %.1f (%d calls after warm-up)%n",
+            name[k], probeNativeGrowthBytesPerCall(calls), calls);
+      }
+    }
+    System.clearProperty(REUSE_PROPERTY);
+  }
+
   /** Prints every figure; {@code args[0]} overrides the memory benchmark's call count (10,000). */
   public static void main(String[] args) {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true");
+    }
+    if (args.length > 0 && args[0].equals("reuse")) {
+      reuseMain(args);
+      return;
     }
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     Map<String, Object> out = new LinkedHashMap<>();
