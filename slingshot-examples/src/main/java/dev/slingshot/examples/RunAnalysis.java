@@ -138,7 +138,7 @@ final class RunAnalysis {
   }
 
   OptionalDouble lastLayerNorm(int index) {
-    return index < 0 ? OptionalDouble.empty() : records.get(index).norm(ParityTraining.LAST_LAYER);
+    return index < 0 ? OptionalDouble.empty() : lastLayerNorm(records.get(index));
   }
 
   /** The last record before {@code step} (exclusive) that has test metrics. */
@@ -170,7 +170,7 @@ final class RunAnalysis {
       if (r.step() > to) {
         break;
       }
-      OptionalDouble v = r.norm(ParityTraining.LAST_LAYER);
+      OptionalDouble v = lastLayerNorm(r);
       if (v.isPresent() && !(v.getAsDouble() <= max)) {
         max = v.getAsDouble();
       }
@@ -198,5 +198,14 @@ final class RunAnalysis {
       }
     }
     return null;
+  }
+
+  /**
+   * The last layer's weight norm of a record: {@link StepRecord#LAST_LAYER}, or for runs written
+   * before that name was recorded, the transformer's {@code classifier.weight}.
+   */
+  static OptionalDouble lastLayerNorm(StepRecord r) {
+    OptionalDouble v = r.norm(StepRecord.LAST_LAYER);
+    return v.isPresent() ? v : r.norm(StepMeasurement.CLASSIFIER_NORM);
   }
 }

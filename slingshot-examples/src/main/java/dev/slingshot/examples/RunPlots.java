@@ -86,7 +86,7 @@ final class RunPlots {
     if (test[0].length > 0) {
       style(chart.addSeries("test loss", test[0], test[1]), TEST, 1.8f);
     }
-    double[][] norm = bucketMax(rs, r -> r.norm(ParityTraining.LAST_LAYER));
+    double[][] norm = bucketMax(rs, RunAnalysis::lastLayerNorm);
     if (norm[0].length > 0) {
       XYSeries s = chart.addSeries("last-layer weight norm (right axis)", norm[0], norm[1]);
       style(s, NORM, 1.8f);

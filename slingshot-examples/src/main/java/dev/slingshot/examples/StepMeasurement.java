@@ -37,6 +37,8 @@ final class StepMeasurement {
             .reshape(1)
             .concat(norm.toType(DataType.FLOAT32, false).reshape(1))
             .toFloatArray();
-    return StepRecord.builder(step, values[0]).norm(CLASSIFIER_NORM, values[1]);
+    return StepRecord.builder(step, values[0])
+        .norm(StepRecord.LAST_LAYER, values[1])
+        .norm(CLASSIFIER_NORM, values[1]);
   }
 }
