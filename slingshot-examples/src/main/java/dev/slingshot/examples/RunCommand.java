@@ -77,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
     err.flush();
     ParityTraining.Progress progress =
         noProgress ? ParityTraining.Progress.NONE : new ProgressDisplay(e.id(), s.getLong("steps"));
-    ParityTraining.Result r = ParityTraining.run(e, s, dir, progress);
+    ParityTraining.Result r = e.train(s, dir, progress);
     PrintWriter o = spec.commandLine().getOut();
     o.printf(
         Locale.ROOT,
@@ -90,7 +90,7 @@ final class RunCommand implements Callable<Integer> {
         r.episodes(),
         r.intervals());
     o.println("run directory: " + dir);
-    for (String f : RunReport.files()) {
+    for (String f : e.files()) {
       o.println("  " + dir.resolve(f));
     }
     o.flush();

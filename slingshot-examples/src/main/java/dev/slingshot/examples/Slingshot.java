@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       DetectCommand.class,
       RunCommand.class,
+      SweepCommand.class,
       ListCommand.class,
       PlotCommand.class,
       BenchCommand.class
