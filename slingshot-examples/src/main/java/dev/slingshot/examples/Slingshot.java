@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       DetectCommand.class,
       RunCommand.class,
       SweepCommand.class,
+      StatsCommand.class,
       ListCommand.class,
       PlotCommand.class,
       BenchCommand.class
