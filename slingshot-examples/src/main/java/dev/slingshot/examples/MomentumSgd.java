@@ -47,6 +47,7 @@ final class MomentumSgd extends Optimizer {
       }
       if (momentum == 0) {
         weight.subi(g.muli(lr));
+        zeroGradient(weight);
         return;
       }
       if (first) {
@@ -58,6 +59,12 @@ final class MomentumSgd extends Optimizer {
       step.attach(tmp);
       weight.subi(step);
     }
+    zeroGradient(weight);
+  }
+
+  /** See {@link RmsProp#zeroGradient}. */
+  private static void zeroGradient(NDArray weight) {
+    RmsProp.zeroGradient(weight);
   }
 
   /** Builds a {@link MomentumSgd}; defaults are Table 1's. */

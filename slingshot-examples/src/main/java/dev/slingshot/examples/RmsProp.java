@@ -61,6 +61,20 @@ final class RmsProp extends Optimizer {
       denom.addi(eps);
       weight.subi(g.divi(denom).muli(lr));
     }
+    zeroGradient(weight);
+  }
+
+  /**
+   * Zeroes the parameter's own gradient after its update. DJL's built-in optimizers do this inside
+   * their native update ops; a Trainer does not, so without it the gradients of successive steps
+   * add up (seen as update norms growing linearly in the step with momentum 0).
+   */
+  static void zeroGradient(NDArray weight) {
+    if (weight.hasGradient()) {
+      try (NDArray g = weight.getGradient()) {
+        g.subi(g);
+      }
+    }
   }
 
   /** Builds an {@link RmsProp}; defaults are Table 1's. */

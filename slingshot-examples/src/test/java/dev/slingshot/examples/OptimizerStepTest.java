@@ -3,9 +3,12 @@ package dev.slingshot.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +65,33 @@ class OptimizerStepTest {
             .build();
     // g = 1 + 0.5 * 2 = 2; v = 0.5 * 4 = 2; w = 2 - 0.1 * 2 / sqrt(2) = 1.858578644
     assertThat(step(o, new float[] {2f}, new float[] {1f})[0]).isCloseTo(1.8585786f, within(1e-6f));
+  }
+
+  @Test
+  void successiveStepsDoNotAccumulateGradients() {
+    // d/dw sum(w * c) = c at every step, so plain SGD moves w by -lr*c per step: after 3 steps
+    // [1, 2] - 3 * 0.1 * [1, -1] = [0.7, 2.3]. Gradients left to add up would give [0.4, 2.6].
+    for (Optimizer o :
+        List.of(
+            MomentumSgd.builder().optLearningRate(0.1f).optMomentum(0f).build(),
+            RmsProp.builder().optLearningRate(0.1f).optRho(0f).optEpsilon(0f).build())) {
+      try (NDManager m = NDManager.newBaseManager()) {
+        NDArray w = m.create(new float[] {1f, 2f});
+        w.setRequiresGradient(true);
+        NDArray c = m.create(new float[] {1f, -1f});
+        for (int t = 0; t < 3; t++) {
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            gc.backward(w.mul(c).sum());
+          }
+          try (NDArray handle = w.getGradient();
+              NDArray grad = handle.duplicate()) {
+            o.update("w", w, grad);
+          }
+        }
+        // RMSProp with rho 0 and eps 0 is sign descent: the same -lr*sign(c) per step.
+        assertThat(w.toFloatArray()).containsExactly(new float[] {0.7f, 2.3f}, within(1e-6f));
+      }
+    }
   }
 
   @Test
