@@ -1,10 +1,13 @@
 package dev.slingshot.examples;
 
 import dev.slingshot.core.SlingshotDetector;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -82,7 +85,67 @@ enum Experiment {
       withDefault(
           defaults(40, 3, 1000, 1000, List.of(128), "cross_entropy", "adamw", 0.01, 0.01, 60_000),
           "reset",
-          "episode_onset"));
+          "episode_onset")),
+
+  SYNTHETIC(
+      "synthetic",
+      "128-dim synthetic data, 3 informative dims, 8 classes at the vertices of a cube, 256 train"
+          + " + 256 validation samples; 4-layer MLP 128-256-256-256-8, cross-entropy, Adam lr 1e-3,"
+          + " betas (0.9, 0.95), eps 1e-8, batch 128",
+      "Thilak et al. 2022, App. A.9 (Fig. 18; sweeps over eps for Fig. 19 and over beta1, beta2"
+          + " for Figs. 20-21: ./slingshot sweep synthetic --grid eps=...)",
+      List.of(
+          "Data generated in Java, not by scikit-learn: class c's centre is (bit j of c ? +1 : -1)"
+              + " in the 3 informative dims plus N(0,1) noise, the other 125 dims N(0,1), classes"
+              + " balanced; no per-cluster random covariance, no 1% label flips, informative dims"
+              + " first (scikit-learn's make_classification defaults, which the paper used with"
+              + " unstated arguments, differ in these).",
+          "Hidden width 256 is our choice: the paper says '4-layer fully-connected network' and"
+              + " gives no width (4 layers = 3 hidden layers + the classifier).",
+          "The paper's runs were in JAX (optax Adam: eps added to the bias-corrected sqrt(v));"
+              + " DJL Adam adds eps to the uncorrected sqrt(v): DJL's eps equals"
+              + " eps/sqrt(1-beta2^t) in JAX/PyTorch terms (4.5x at t=1 with beta2 0.95, 1.0x"
+              + " after ~100 steps).",
+          "Init: PyTorch's nn.Linear default (uniform +-1/sqrt(fan_in)); JAX/Flax's default is"
+              + " LeCun normal weights and zero biases.",
+          "Default length 100,000 steps (50,000 epochs of 2 batches); Figs. 20-21 run past 60,000"
+              + " epochs."),
+      syntheticDefaults()),
+
+  OPTIMIZERS(
+      "optimizers",
+      "200 Fashion-MNIST images, full batch; model (--set model=): 6-layer deep linear 784-256x5-10"
+          + " (default), 2- or 3-layer ReLU MLP, or 1-layer linear; optimizer (--set optimizer=):"
+          + " AdamW (default), Adam, RMSProp or SGD with Table 1's hyperparameters, lr 1e-3,"
+          + " weight decay 0",
+      "Thilak et al. 2022, App. A.4 (Fig. 11: linear, 2- and 3-layer MLPs, Adam), A.5 (Fig. 12a-b:"
+          + " 6-layer linear, AdamW) and A.7 (Fig. 12c-f: RMSProp, GD; Table 1)",
+      List.of(
+          "Fashion-MNIST (Debian's dataset-fashion-mnist, 784 grey pixels) instead of CIFAR-10"
+              + " (3072 colour pixels): no CIFAR package exists offline; the first 200 training"
+              + " images (not a random subset) and the first 1000 t10k images as a test set.",
+          "Hidden width 256 is our choice: the paper gives no widths.",
+          "RMSProp is this project's DJL Optimizer with PyTorch's semantics (DJL's PyTorch engine"
+              + " has no RMSProp): v = rho*v + (1-rho)*g^2, w -= lr*g/(sqrt(v)+eps), rho 0.95;"
+              + " GD is full-batch heavy-ball momentum 0.9 with PyTorch's semantics.",
+          "DJL Adam/AdamW add eps to the uncorrected sqrt(v) (see `parity`).",
+          "Init: PyTorch's nn.Linear default (uniform +-1/sqrt(fan_in)).",
+          "Default length 20,000 full-batch steps; the paper does not state its run lengths."),
+      optimizersDefaults()),
+
+  TOY_QUADRATIC(
+      "toy-quadratic",
+      "App. D's sign-like adaptive update x <- x - mu*g/(|g|+eps), g = Ax+B, on a quadratic with"
+          + " symmetric positive definite A (diagonal and randomly rotated), over a grid of eps",
+      "Thilak et al. 2022, App. D: convergence exactly when ||A|| < 2 eps/mu",
+      List.of(
+          "The paper states ||A|| < 2 eps/mu as a sufficient condition (M_t a contraction); near"
+              + " the optimum the map is I - (mu/eps) A, so the condition is also necessary for"
+              + " convergence to x*: beyond it the iterates settle into a bounded oscillation."
+              + " Grid points at exactly ||A|| = 2 eps/mu (marginal, ~1/sqrt(t) convergence) are"
+              + " left out.",
+          "Pure Java in float64: no DJL, no records per step; report.md holds the table."),
+      ToyQuadratic.keys());
 
   private final String id;
   private final String setup;
@@ -127,20 +190,49 @@ enum Experiment {
   /** Cross-key checks that single-key parsing cannot do. */
   void validate(Settings s) {
     List<String> problems = new ArrayList<>();
-    if (s.getInt("k") > s.getInt("n")) {
+    Map<String, Settings.Key> has = s.keyMap();
+    if (has.containsKey("k") && s.getInt("k") > s.getInt("n")) {
       problems.add("k=" + s.getInt("k") + " must not exceed n=" + s.getInt("n"));
     }
-    if (s.getInt("batch") > s.getInt("train_size")) {
+    if (has.containsKey("informative") && s.getInt("informative") > s.getInt("dim")) {
+      problems.add(
+          "informative=" + s.getInt("informative") + " must not exceed dim=" + s.getInt("dim"));
+    }
+    if (has.containsKey("batch") && s.getInt("batch") > s.getInt("train_size")) {
       problems.add(
           "batch=" + s.getInt("batch") + " must not exceed train_size=" + s.getInt("train_size"));
     }
-    if (!(s.getDouble("detector_low") < s.getDouble("detector_high"))) {
+    if (has.containsKey("detector_low")
+        && !(s.getDouble("detector_low") < s.getDouble("detector_high"))) {
       problems.add("detector_low must be below detector_high");
     }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(
           "invalid settings for " + id + ": " + String.join("; ", problems));
     }
+    if (this == OPTIMIZERS) {
+      FashionMnist.requireFiles();
+    }
+  }
+
+  /** Trains (or, for {@code toy-quadratic}, iterates) this experiment into {@code dir}. */
+  ParityTraining.Result train(Settings s, Path dir, ParityTraining.Progress progress)
+      throws IOException {
+    return switch (this) {
+      case SYNTHETIC, OPTIMIZERS -> ClassifierTraining.run(this, s, dir, progress);
+      case TOY_QUADRATIC -> ToyQuadratic.run(this, s, dir, progress);
+      default -> ParityTraining.run(this, s, dir, progress);
+    };
+  }
+
+  /** The files a finished run of this experiment leaves in its directory. */
+  List<String> files() {
+    return this == TOY_QUADRATIC ? ToyQuadratic.files() : RunReport.files();
+  }
+
+  /** Whether a run writes per-step records that the detector, plots and sweeps can read. */
+  boolean hasStepRecords() {
+    return this != TOY_QUADRATIC;
   }
 
   /** The experiment called {@code name}, or an error that lists the valid names. */
@@ -168,6 +260,91 @@ enum Experiment {
               : k);
     }
     return List.copyOf(out);
+  }
+
+  private static List<Settings.Key> syntheticDefaults() {
+    List<Settings.Key> k = new ArrayList<>();
+    k.add(Settings.Key.ofInt("dim", 128, 1, 100_000, "input dimensions"));
+    k.add(Settings.Key.ofInt("informative", 3, 1, 20, "informative dims; 2^informative classes"));
+    k.add(Settings.Key.ofDouble("class_sep", 1.0, 0, 1000, "cube half-side: centres at +-sep"));
+    k.add(Settings.Key.ofInt("train_size", 256, 1, 10_000_000, "training samples"));
+    k.add(Settings.Key.ofInt("test_size", 256, 1, 10_000_000, "validation samples"));
+    k.add(
+        Settings.Key.ofIntList(
+            "hidden", List.of(256, 256, 256), 1, 1_000_000, "hidden ReLU layer widths"));
+    k.add(Settings.Key.ofChoice("optimizer", "adam", List.of("adam", "adamw"), "DJL optimizer"));
+    k.add(Settings.Key.ofDouble("lr", 0.001, 0, 10, "learning rate"));
+    k.add(Settings.Key.ofDouble("eps", 1e-8, 0, 1, "Adam epsilon (DJL semantics)"));
+    k.add(Settings.Key.ofDouble("beta1", 0.9, 0, 0.999999, "first-moment decay"));
+    k.add(Settings.Key.ofDouble("beta2", 0.95, 0, 0.999999, "second-moment decay"));
+    k.add(
+        Settings.Key.ofDouble(
+            "weight_decay", 0, 0, 10, "Adam: L2 added to the gradient; AdamW: decoupled"));
+    k.add(Settings.Key.ofInt("batch", 128, 1, 1_000_000, "minibatch size"));
+    k.add(Settings.Key.ofLong("steps", 100_000, 1, "optimizer steps"));
+    k.addAll(common());
+    return List.copyOf(k);
+  }
+
+  private static List<Settings.Key> optimizersDefaults() {
+    List<Settings.Key> k = new ArrayList<>();
+    k.add(Settings.Key.ofInt("train_size", 200, 1, 60_000, "training images (full batch)"));
+    k.add(Settings.Key.ofInt("test_size", 1000, 1, 10_000, "test images (t10k)"));
+    k.add(
+        Settings.Key.ofChoice(
+            "inputs",
+            "scaled",
+            List.of("scaled", "standardized"),
+            "pixels / 255, or standardized with Fashion-MNIST's mean and deviation"));
+    k.add(
+        Settings.Key.ofChoice(
+            "model",
+            "linear6",
+            List.of("linear6", "mlp2", "mlp3", "linear1"),
+            "6-layer deep linear (A.5, A.7), 2-/3-layer ReLU MLP or 1-layer linear (A.4)"));
+    k.add(Settings.Key.ofInt("width", 256, 1, 1_000_000, "hidden layer width"));
+    k.add(
+        Settings.Key.ofChoice(
+            "optimizer",
+            "adamw",
+            List.of("adamw", "adam", "rmsprop", "sgd"),
+            "Table 1: AdamW/Adam, RMSProp or (momentum) SGD"));
+    k.add(Settings.Key.ofDouble("lr", 0.001, 0, 10, "learning rate (Table 1: 1e-3)"));
+    k.add(Settings.Key.ofDouble("eps", 1e-8, 0, 1, "Adam (DJL semantics) and RMSProp epsilon"));
+    k.add(Settings.Key.ofDouble("beta1", 0.9, 0, 0.999999, "Adam first-moment decay"));
+    k.add(Settings.Key.ofDouble("beta2", 0.95, 0, 0.999999, "Adam second-moment decay"));
+    k.add(Settings.Key.ofDouble("rho", 0.95, 0, 0.999999, "RMSProp decay (PyTorch's alpha)"));
+    k.add(Settings.Key.ofDouble("momentum", 0.9, 0, 0.999999, "SGD heavy-ball momentum"));
+    k.add(Settings.Key.ofDouble("weight_decay", 0, 0, 10, "weight decay (Table 1: 0)"));
+    k.add(Settings.Key.ofInt("batch", 200, 1, 1_000_000, "minibatch size (200: full batch)"));
+    k.add(Settings.Key.ofLong("steps", 20_000, 1, "optimizer steps"));
+    k.addAll(common());
+    return List.copyOf(k);
+  }
+
+  /** The keys every trained experiment shares: evaluation period, seed and detector rule. */
+  private static List<Settings.Key> common() {
+    return List.of(
+        Settings.Key.ofInt(
+            "eval_every", 100, 1, Integer.MAX_VALUE, "full-train and test evaluation period"),
+        Settings.Key.ofLong("seed", 0, Long.MIN_VALUE, "data, shuffling and init seed"),
+        Settings.Key.ofDouble(
+            "detector_low",
+            SlingshotDetector.Config.DEFAULT_LOW,
+            Double.MIN_VALUE,
+            1e9,
+            "slingshot rule: arm below / end below this loss"),
+        Settings.Key.ofDouble(
+            "detector_high",
+            SlingshotDetector.Config.DEFAULT_HIGH,
+            Double.MIN_VALUE,
+            1e9,
+            "slingshot rule: start above this loss"),
+        Settings.Key.ofLong(
+            "merge_gap",
+            SlingshotDetector.Config.DEFAULT_MERGE_GAP,
+            0,
+            "intervals closer than this many steps form one episode"));
   }
 
   private static List<Settings.Key> defaults(

@@ -53,7 +53,7 @@ final class ListCommand implements Callable<Integer> {
       b.append('\n');
     }
     b.append(
-        "Not built yet (issue 4): parity-reset, synthetic, optimizers, toy-quadratic, sweep.\n");
+        "Not built yet (issue 4): parity-reset. Grids: slingshot sweep EXPERIMENT --grid key=v1,v2.\n");
     return b.toString();
   }
 }

@@ -98,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
     err.flush();
     ParityTraining.Progress progress =
         noProgress ? ParityTraining.Progress.NONE : new ProgressDisplay(e.id(), s.getLong("steps"));
-    ParityTraining.Result r = ParityTraining.run(e, s, dir, progress);
+    ParityTraining.Result r = e.train(s, dir, progress);
     summary(e.id(), r, dir);
     return 0;
   }
@@ -150,7 +150,7 @@ final class RunCommand implements Callable<Integer> {
         r.episodes(),
         r.intervals());
     o.println("run directory: " + dir);
-    for (String f : RunReport.files()) {
+    for (String f : Experiment.named(id).files()) {
       o.println("  " + dir.resolve(f));
     }
     o.flush();

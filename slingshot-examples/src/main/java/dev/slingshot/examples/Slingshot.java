@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       DetectCommand.class,
       RunCommand.class,
+      SweepCommand.class,
+      StatsCommand.class,
       ListCommand.class,
       PlotCommand.class,
       BenchCommand.class
