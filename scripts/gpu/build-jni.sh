@@ -49,6 +49,15 @@ vals = {
     "CXX11_ABI": str(int(torch._C._GLIBCXX_USE_CXX11_ABI)),
     "TORCH_INCLUDES": " ".join("-I" + shlex.quote(p) for p in inc if os.path.isdir(p)),
 }
+# The CUDA headers ATen/cuda needs (cusparse.h, cublas_v2.h, ...) come from CUDA_HOME; pip's
+# nvidia-* wheels carry copies, searched after it.
+site = os.path.dirname(os.path.dirname(torch.__file__))
+extra = []
+for root, dirs, files in os.walk(os.path.join(site, "nvidia")):
+    if os.path.basename(root) == "include":
+        extra.append("-idirafter" + shlex.quote(root))
+        dirs[:] = []
+vals["TORCH_INCLUDES"] += "".join(" " + e for e in sorted(extra)) if cuda else ""
 for k, v in vals.items():
     print(f"{k}={shlex.quote(v)}")
 EOF

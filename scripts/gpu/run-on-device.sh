@@ -19,9 +19,9 @@
 #   PYTHON=python3  DEVICE=gpu  FLAVOR=cu128  TORCH_LIB=<torch>/lib  DOCTOR_ARGS=
 #   BUILD_JNI=auto|always|never (auto: only when the prebuilt library did not pass)
 #   REFERENCE=1 (0: skip torch-reference.txt)  WORK=/tmp/slingshot-gpu (where the bundle unpacks)
-#   DOCTOR_TIMEOUT=240  BUILD_TIMEOUT=420 (seconds)
+#   DOCTOR_TIMEOUT=180  BUILD_TIMEOUT=360 (seconds)
 # Exit code: 0 when one JNI library passed every check, else the doctor's code (1 a check
-# failed, 2 the engine did not load, 124 timeout, >128 crash).
+# failed, 2 the engine did not load, 127 symbol lookup error, 134 crash or abort, 137 timeout).
 set -u -o pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="${OUT:-$PWD/gpu-out}"
@@ -100,9 +100,11 @@ print("cuda available", torch.cuda.is_available(),
   local jopts=(-Dai.djl.offline=true -XX:ErrorFile="$work/crash/hs_err_%p.log"
     -Dorg.slf4j.simpleLogger.log.ai.djl.pytorch.jni.LibUtils=debug)
   [ -n "$cudart" ] && jopts+=(-Djna.library.path="$(dirname "$cudart")")
+  # On a timeout the JVM first gets SIGQUIT (it prints every thread's stack), 15 s later SIGKILL
+  # (exit code 137).
   doctor() {
-    timeout --kill-after=10 "${DOCTOR_TIMEOUT:-240}" "$java" "${jopts[@]}" -cp "$work/lib/*" \
-      dev.slingshot.examples.Slingshot doctor "$@"
+    timeout --signal=QUIT --kill-after=15 "${DOCTOR_TIMEOUT:-180}" "$java" "${jopts[@]}" \
+      -cp "$work/lib/*" dev.slingshot.examples.Slingshot doctor "$@"
   }
 
   : "=== 7. slingshot doctor with DJL's prebuilt $flavor JNI library"
@@ -110,11 +112,13 @@ print("cuda available", torch.cuda.is_available(),
   doctor --device "$device" ${DOCTOR_ARGS:-} 2>&1 | tee "$OUT/smoke.txt"
   local rc=${PIPESTATUS[0]} rc2=-1
   if [ "$rc" -ge 124 ]; then
-    : "the JVM crashed or timed out (rc=$rc): each check alone, to see which one"
+    : "the JVM died (rc=$rc; 127 symbol lookup error, 134 abort, 137 timeout): each check alone"
     {
       echo "doctor exit code $rc with the prebuilt JNI library; each check in its own JVM:"
-      for c in tensor matmul fp16 backward hvp mlp; do
-        doctor --device "$device" --only "$c" 2>&1 | grep -E '^\[|^summary|Exception|Error|error' | head -20
+      for c in tensor matmul fp16 backward hvp mlp set index; do
+        [ "$rc" = 137 ] && [ "$c" != tensor ] && [ "$c" != index ] && continue  # a hang: 2 only
+        DOCTOR_TIMEOUT=60 doctor --device "$device" --only "$c" 2>&1 |
+          grep -E '^\[|^summary|Exception|Error|error|lookup' | head -20
         echo "-> $c: exit code ${PIPESTATUS[0]}"
       done
       for f in "$work"/crash/hs_err_*.log; do
@@ -130,7 +134,7 @@ print("cuda available", torch.cuda.is_available(),
       mkdir -p "$work/jni-build" && cp "$here/jni-built/libdjl_torch.so" "$built"
       echo "using the library brought in .gpu/jni-built/" | tee "$OUT/jni-build.log"
     elif [ -d "$work/jni-src" ]; then
-      timeout --kill-after=10 "${BUILD_TIMEOUT:-420}" \
+      timeout --kill-after=10 "${BUILD_TIMEOUT:-360}" \
         bash "$here/build-jni.sh" "$work/jni-src" "$work/jni-build" 2>&1 | tee "$OUT/jni-build.log"
     else
       echo "no jni-src in the bundle (make-bundle.sh without DJL_SRC): cannot rebuild" | tee "$OUT/jni-build.log"
@@ -154,7 +158,7 @@ print("cuda available", torch.cuda.is_available(),
       rc2=${PIPESTATUS[0]}
       if [ "$rc2" -lt 124 ]; then
         : "bfloat16, in its own JVM: it aborts the JVM unless the library has the bf16 patch"
-        DJL_CACHE_DIR="$work/djl-cache-built" doctor --device "$device" --only bf16 2>&1 |
+        DOCTOR_TIMEOUT=60 DJL_CACHE_DIR="$work/djl-cache-built" doctor --device "$device" --only bf16 2>&1 |
           grep -vE '^  |^(java|djl|engine|libtorch|capabilities|gpu count|cuda|default device|loaded native)' |
           tee -a "$OUT/smoke-rebuilt.txt"
         echo "bf16 check exit code ${PIPESTATUS[0]}" | tee -a "$OUT/smoke-rebuilt.txt"
@@ -166,13 +170,13 @@ print("cuda available", torch.cuda.is_available(),
     : "=== 9. the same work in the machine's PyTorch"
     local tdev=cpu
     [ "$device" != cpu ] && tdev=cuda
-    timeout 180 "$py" "$work/torch_mlp_reference.py" --device "$tdev" 2>&1 | tee "$OUT/torch-reference.txt"
+    timeout 120 "$py" "$work/torch_mlp_reference.py" --device "$tdev" 2>&1 | tee "$OUT/torch-reference.txt"
   fi
 
   set +x
   echo
   echo "=== RESULT"
-  echo "prebuilt $flavor JNI: doctor exit code $rc  (0 all passed, 1 a check failed, 2 engine not loaded, 124 timeout, >128 crash)"
+  echo "prebuilt $flavor JNI: doctor exit code $rc  (0 all passed, 1 a check failed, 2 engine not loaded, 127 symbol lookup error, 134 crash or abort, 137 timeout)"
   grep -hE '^\[(PASS|FAIL|SKIP)\]|^summary' "$OUT/smoke.txt" | cut -c1-200
   if [ "$rc2" != -1 ]; then
     echo "rebuilt JNI: doctor exit code $rc2"

@@ -437,7 +437,7 @@ final class DoctorCommand implements Callable<Integer> {
         try (NDManager s = m.newSubManager()) {
           NDArray t = x.matMul(y);
           t.attach(s);
-          t.sum().getFloat();
+          t.sum().toType(DataType.FLOAT32, false).getFloat();
         }
       }
       long t0 = System.nanoTime();
@@ -448,7 +448,7 @@ final class DoctorCommand implements Callable<Integer> {
           t.attach(s);
           acc = t;
         }
-        acc.sum().getFloat();
+        acc.sum().toType(DataType.FLOAT32, false).getFloat();
       }
       double sec = (System.nanoTime() - t0) / 1e9 / reps;
       double tflops = 2.0 * n * n * n / sec / 1e12;
