@@ -119,7 +119,8 @@ fi
 cp "$root/scripts/gpu/torch_mlp_reference.py" "$stage/"
 
 # 5. Pack, copy the scripts beside the archive, write the manifest.
-rm -f "$bundle/slingshot-gpu.tar.xz" "$bundle/MANIFEST.txt"
+# Everything of an earlier bundle goes, except jni-built/ (a JNI library rebuilt on the device).
+find "$bundle" -mindepth 1 -maxdepth 1 -not -name jni-built -exec rm -rf {} +
 tar -C "$stage" -cf - jre lib djl-cache $( [ -d "$stage/jni-src" ] && echo jni-src ) \
   torch_mlp_reference.py | xz -T0 -6 >"$bundle/slingshot-gpu.tar.xz"
 cp "$root/scripts/gpu/run-on-device.sh" "$root/scripts/gpu/build-jni.sh" "$bundle/"

@@ -82,7 +82,8 @@ print("cuda available", torch.cuda.is_available(),
   echo "JNI library: ${jni:-none for $flavor in the bundle: DJL extracts it from the pytorch-jni jar}"
 
   : "=== 5. does the JNI library link against this libtorch?"
-  {
+  (
+    set +x
     if [ -n "$jni" ]; then
       echo "== $jni (DJL's prebuilt $flavor)"
       ldd "$jni"
@@ -90,7 +91,7 @@ print("cuda available", torch.cuda.is_available(),
       ldd -r "$jni" 2>&1 | grep 'undefined symbol' | sed 's/^\s*undefined symbol: //' | head -50 |
         { command -v c++filt >/dev/null && c++filt || cat; }
     fi
-  } 2>&1 | tee "$OUT/ldd.txt"
+  ) 2>&1 | tee "$OUT/ldd.txt"
 
   : "=== 6. the JRE"
   local java="$work/jre/bin/java"
@@ -145,13 +146,14 @@ print("cuda available", torch.cuda.is_available(),
       [ -n "$jni" ] || sub="pytorch/2.7.1-$flavor-linux-x86_64/0.35.1-libdjl_torch.so"
       mkdir -p "$(dirname "$work/djl-cache-built/$sub")"
       cp "$built" "$work/djl-cache-built/$sub"
-      {
+      (
+        set +x
         echo
         echo "== $built (rebuilt)"
         ldd "$built"
         echo "-- undefined symbols (ldd -r): $(ldd -r "$built" 2>&1 | grep -c 'undefined symbol')"
         ldd -r "$built" 2>&1 | grep 'undefined symbol' | head -20
-      } 2>&1 | tee -a "$OUT/ldd.txt"
+      ) 2>&1 | tee -a "$OUT/ldd.txt"
       # shellcheck disable=SC2086
       DJL_CACHE_DIR="$work/djl-cache-built" doctor --device "$device" ${DOCTOR_ARGS:-} 2>&1 |
         tee "$OUT/smoke-rebuilt.txt"
