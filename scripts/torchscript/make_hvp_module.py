@@ -8,6 +8,14 @@ Writes (with torch.jit.save):
   slingshot-djl/src/main/resources/dev/slingshot/djl/hvp_grad.pt
       forward(loss, params, v) -> List[Tensor] of length 2*len(params):
       the gradient list (detached) followed by the H.v list, from one call.
+  slingshot-djl/src/main/resources/dev/slingshot/djl/grad_graph.pt
+      forward(loss: Tensor, params: List[Tensor]) -> List[Tensor]
+      the gradient list g WITH its autograd graph (create_graph=True, retain_graph=True), to be
+      handed to hvp_from_grad.pt for any number of products on one loss (the first-order
+      backward runs once per loss instead of once per product).
+  slingshot-djl/src/main/resources/dev/slingshot/djl/hvp_from_grad.pt
+      forward(g: List[Tensor], params: List[Tensor], v: List[Tensor]) -> List[Tensor]
+      H.v = autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True).
 
 Both use double backward:
   g  = torch.autograd.grad([loss], params, create_graph=True, retain_graph=True, allow_unused=True)
@@ -20,12 +28,21 @@ everything it reaches) contributes zero curvature. No scratch tensor is created 
 default device: everything is created with *_like(param) or on loss.device.
 The modules never read or write `.grad`.
 
+grad_graph.pt returns, for a parameter whose gradient is None, zeros_like(param) (same dtype
+and device, requires_grad False: no curvature). hvp_from_grad.pt differentiates only the g_i
+that require grad (the others contribute nothing), and returns zeros_like(param) for None.
+Tensors returned from a scripted module keep their grad_fn (checked below), so the second
+module differentiates through the first one's outputs.
+
 The script verifies, by assertions, both the in-memory and the reloaded modules:
   * on 0.5 th^T A th + b^T th (float64, th split into 3 parameter tensors) H.v == A.v to 1e-12,
     and the gradient == A th + b to 1e-12;
   * three calls on the same loss graph all work and agree;
   * an unused parameter gets zero gradient and zero H.v;
-  * on a small tanh MLP the result matches torch.autograd.functional.hvp.
+  * on a small tanh MLP the result matches torch.autograd.functional.hvp;
+  * grad_graph + hvp_from_grad: the returned g keep grad_fn, g == A th + b and H.v == A.v to 1e-12
+    over 3 products on the same g, zeros for an unused parameter, a linear loss gives zero H.v,
+    and the tanh MLP matches too.
 
 Run from the repository root (needs PyTorch; built with Debian's python3-torch 1.13):
     /usr/bin/python3 scripts/torchscript/make_hvp_module.py
@@ -101,6 +118,131 @@ class HvpGrad(torch.nn.Module):
         for t in hvs:
             out.append(t)
         return out
+
+
+def _grad_graph(loss: torch.Tensor, params: List[torch.Tensor]) -> List[torch.Tensor]:
+    out: List[torch.Tensor] = []
+    if not loss.requires_grad:
+        for p in params:
+            out.append(torch.zeros_like(p))
+        return out
+    g = torch.autograd.grad([loss], params, retain_graph=True, create_graph=True,
+                            allow_unused=True)
+    for i in range(len(params)):
+        gi = g[i]
+        if gi is None:
+            out.append(torch.zeros_like(params[i]))
+        else:
+            out.append(gi)
+    return out
+
+
+def _hvp_from_grad(g: List[torch.Tensor], params: List[torch.Tensor],
+                   v: List[torch.Tensor]) -> List[torch.Tensor]:
+    outs: List[torch.Tensor] = []
+    gouts: List[Optional[torch.Tensor]] = []
+    for i in range(len(params)):
+        if g[i].requires_grad:
+            outs.append(g[i])
+            gouts.append(v[i])
+    hvs: List[torch.Tensor] = []
+    if len(outs) == 0:
+        for p in params:
+            hvs.append(torch.zeros_like(p))
+        return hvs
+    h = torch.autograd.grad(outs, params, grad_outputs=gouts, retain_graph=True,
+                            allow_unused=True)
+    for i in range(len(params)):
+        hi = h[i]
+        if hi is None:
+            hvs.append(torch.zeros_like(params[i]))
+        else:
+            hvs.append(hi)
+    return hvs
+
+
+class GradGraph(torch.nn.Module):
+    """forward(loss, params) -> [g_i with its autograd graph] (None -> zeros_like(param))."""
+
+    def forward(self, loss: torch.Tensor, params: List[torch.Tensor]) -> List[torch.Tensor]:
+        return _grad_graph(loss, params)
+
+
+class HvpFromGrad(torch.nn.Module):
+    """forward(g, params, v) -> [H v_i], g from GradGraph on the same params."""
+
+    def forward(self, g: List[torch.Tensor], params: List[torch.Tensor],
+                v: List[torch.Tensor]) -> List[torch.Tensor]:
+        return _hvp_from_grad(g, params, v)
+
+
+def _grad_graph_check(gg_mod, hfg_mod, label):
+    gen = torch.Generator().manual_seed(4321)
+    shapes = [(3, 4), (5,), (2, 3)]
+    sizes = [3 * 4, 5, 2 * 3]
+    n = sum(sizes)
+    m = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    a = m + m.T
+    b = torch.randn(n, generator=gen, dtype=torch.float64)
+    theta0 = torch.randn(n, generator=gen, dtype=torch.float64)
+    params = [t.reshape(s).clone().requires_grad_(True)
+              for t, s in zip(torch.split(theta0, sizes), shapes)]
+    unused = torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_(True)
+    theta = torch.cat([p.reshape(-1) for p in params])
+    loss = 0.5 * theta @ (a @ theta) + b @ theta
+    allp = params + [unused]
+    g = gg_mod(loss, allp)
+    assert len(g) == len(allp)
+    # Outputs of a scripted module keep their graph: the second module differentiates through them.
+    for t in g[:len(params)]:
+        assert t.requires_grad and t.grad_fn is not None, f"{label}: g lost its grad_fn"
+    assert not g[-1].requires_grad and torch.count_nonzero(g[-1]).item() == 0
+    grad = torch.cat([t.detach().reshape(-1) for t in g[:len(params)]])
+    gerr = (grad - (a @ theta0 + b)).abs().max().item()
+    assert gerr <= 1e-12, f"{label}: grad_graph gradient error {gerr}"
+    errs = []
+    for call in range(3):  # several products on the same g
+        vflat = torch.randn(n, generator=gen, dtype=torch.float64)
+        v = [t.reshape(s) for t, s in zip(torch.split(vflat, sizes), shapes)]
+        hv = hfg_mod(g, allp, v + [torch.ones(4, dtype=torch.float64)])
+        assert len(hv) == len(allp)
+        got = torch.cat([h.reshape(-1) for h in hv[:len(params)]])
+        err = (got - a @ vflat).abs().max().item()
+        assert err <= 1e-12, f"{label}: hvp_from_grad H.v error {err}"
+        assert torch.count_nonzero(hv[-1]).item() == 0
+        for h, p in zip(hv, allp):
+            assert h.shape == p.shape and h.dtype == p.dtype
+        errs.append(err)
+    for p in allp:
+        assert p.grad is None, "modules must not touch .grad"
+    # Linear loss: g does not require grad, H.v is zero.
+    w = torch.randn(5, generator=gen, dtype=torch.float64).requires_grad_(True)
+    gl = gg_mod((w * 3.0).sum(), [w])
+    assert not gl[0].requires_grad
+    z = hfg_mod(gl, [w], [torch.ones(5, dtype=torch.float64)])
+    assert torch.count_nonzero(z[0]).item() == 0
+    # A loss without graph: zero gradient, zero H.v.
+    z0 = hfg_mod(gg_mod(torch.tensor(1.0, dtype=torch.float64), [w]), [w],
+                 [torch.ones(5, dtype=torch.float64)])
+    assert torch.count_nonzero(z0[0]).item() == 0
+    # tanh MLP against autograd.functional.hvp.
+    gen = torch.Generator().manual_seed(99)
+    x = torch.randn(6, 4, generator=gen, dtype=torch.float64)
+    w1 = (0.5 * torch.randn(5, 4, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    b1 = (0.1 * torch.randn(5, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    w2 = (0.5 * torch.randn(2, 5, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    vm = [torch.randn(t.shape, generator=gen, dtype=torch.float64) for t in (w1, b1, w2)]
+
+    def f(w1_, b1_, w2_):
+        return (torch.tanh(x @ w1_.T + b1_) @ w2_.T).pow(2).mean()
+
+    gm = gg_mod(f(w1, b1, w2), [w1, b1, w2])
+    got = hfg_mod(gm, [w1, b1, w2], vm)
+    _, want = torch.autograd.functional.hvp(f, (w1.detach(), b1.detach(), w2.detach()), tuple(vm))
+    merr = max((g_ - w_).abs().max().item() for g_, w_ in zip(got, want))
+    assert merr <= 1e-12, f"{label}: MLP hvp_from_grad error {merr}"
+    print(f"{label}: grad_graph+hvp_from_grad quadratic H.v max abs errors over 3 products on one g:"
+          f" {errs}; grad error {gerr:.3g}; tanh-MLP error {merr:.3g}")
 
 
 def _quadratic_check(hvp_mod, hvp_grad_mod, label):
@@ -184,7 +326,15 @@ def main():
     l2 = torch.jit.load(p2)
     _quadratic_check(l1, l2, "reloaded")
     _mlp_check(l1, "reloaded")
-    for p in (p1, p2):
+    gg = torch.jit.script(GradGraph())
+    hfg = torch.jit.script(HvpFromGrad())
+    _grad_graph_check(gg, hfg, "scripted")
+    p3 = os.path.join(OUT_DIR, "grad_graph.pt")
+    p4 = os.path.join(OUT_DIR, "hvp_from_grad.pt")
+    torch.jit.save(gg, p3)
+    torch.jit.save(hfg, p4)
+    _grad_graph_check(torch.jit.load(p3), torch.jit.load(p4), "reloaded")
+    for p in (p1, p2, p3, p4):
         print(f"wrote {os.path.relpath(p, REPO)} ({os.path.getsize(p)} bytes)")
     print("torch", torch.__version__)
 

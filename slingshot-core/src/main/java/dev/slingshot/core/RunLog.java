@@ -36,10 +36,10 @@ import org.slf4j.LoggerFactory;
  * run killed with {@code kill -9} keeps everything it recorded.
  *
  * <p>Field names are snake_case ({@code step}, {@code train_loss}, {@code full_train_loss}, {@code
- * train_acc}, {@code test_loss}, {@code test_acc}, {@code update_norm}, {@code norms}); events
- * carry {@code step}, {@code type} and their own fields. Non-finite numbers are written as the bare
- * tokens {@code NaN}, {@code Infinity} and {@code -Infinity}, as Python's {@code json} module
- * writes and reads them. The readers tolerate a truncated last line.
+ * train_acc}, {@code test_loss}, {@code test_acc}, {@code update_norm}, {@code norms}, {@code
+ * metrics}); events carry {@code step}, {@code type} and their own fields. Non-finite numbers are
+ * written as the bare tokens {@code NaN}, {@code Infinity} and {@code -Infinity}, as Python's
+ * {@code json} module writes and reads them. The readers tolerate a truncated last line.
  *
  * <p>A write failure (full disk, closed stream) is logged once and counted; it never throws into
  * the training loop.
@@ -168,6 +168,10 @@ public final class RunLog implements AutoCloseable {
       ObjectNode norms = n.putObject("norms");
       r.norms().forEach(norms::put);
     }
+    if (!r.metrics().isEmpty()) {
+      ObjectNode metrics = n.putObject("metrics");
+      r.metrics().forEach(metrics::put);
+    }
     return stringify(n);
   }
 
@@ -227,6 +231,15 @@ public final class RunLog implements AutoCloseable {
           Map.Entry<String, JsonNode> e = it.next();
           if (e.getValue().isNumber()) {
             b.norm(e.getKey(), e.getValue().asDouble());
+          }
+        }
+      }
+      JsonNode metrics = n.get("metrics");
+      if (metrics != null && metrics.isObject()) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = metrics.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          if (e.getValue().isNumber()) {
+            b.metric(e.getKey(), e.getValue().asDouble());
           }
         }
       }

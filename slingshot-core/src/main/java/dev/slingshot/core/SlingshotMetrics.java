@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * every other event type, and a gauge per {@link Measurement} value. Every meter name starts with
  * {@code slingshot.} (so {@code MeterFilter.denyNameStartsWith("slingshot")} switches them all
  * off); tags are bounded: {@code parameter} takes at most {@link #MAX_PARAMETER_TAGS} names, {@code
- * type} one value per event type.
+ * type} one value per event type; at most {@link #MAX_VALUE_GAUGES} value gauges.
  *
  * <p>Instrumenting is one line: {@code SlingshotMetrics.monitor(registry, monitor)}. Micrometer is
  * an optional dependency of slingshot-core; only this class needs it.
@@ -29,6 +29,9 @@ public final class SlingshotMetrics implements MeterBinder {
 
   /** At most this many weight norms get a {@code slingshot.norm} gauge. */
   public static final int MAX_PARAMETER_TAGS = 16;
+
+  /** At most this many {@link StepRecord#metrics()} and {@link Measurement} keys get a gauge. */
+  public static final int MAX_VALUE_GAUGES = 32;
 
   private final SlingshotMonitor monitor;
   private final Iterable<Tag> tags;
@@ -98,6 +101,21 @@ public final class SlingshotMetrics implements MeterBinder {
       }
       cell[0] = e.getValue();
     }
+    for (Map.Entry<String, Double> e : record.metrics().entrySet()) {
+      setValue(e.getKey(), e.getValue());
+    }
+  }
+
+  private void setValue(String key, double value) {
+    double[] cell = values.get(key);
+    if (cell == null) {
+      if (values.size() >= MAX_VALUE_GAUGES) {
+        return;
+      }
+      cell = values.computeIfAbsent(key, k -> new double[] {Double.NaN});
+      registerValue(key);
+    }
+    cell[0] = value;
   }
 
   private void onEvent(SlingshotEvent event) {
@@ -115,12 +133,7 @@ public final class SlingshotMetrics implements MeterBinder {
     }
     if (event instanceof Measurement m) {
       for (Map.Entry<String, Double> e : m.values().entrySet()) {
-        double[] cell = values.get(e.getKey());
-        if (cell == null) {
-          cell = values.computeIfAbsent(e.getKey(), k -> new double[] {Double.NaN});
-          registerValue(e.getKey());
-        }
-        cell[0] = e.getValue();
+        setValue(e.getKey(), e.getValue());
       }
     }
   }

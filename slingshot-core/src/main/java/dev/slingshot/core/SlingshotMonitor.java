@@ -22,6 +22,7 @@ public final class SlingshotMonitor {
 
   private final List<SlingshotRule> rules;
   private final StateResetPolicy resetPolicy;
+  private final ProbeSchedule probeSchedule;
   private final List<Consumer<? super SlingshotEvent>> eventSubscribers =
       new CopyOnWriteArrayList<>();
   private final List<Consumer<? super StepRecord>> recordSubscribers = new CopyOnWriteArrayList<>();
@@ -31,6 +32,7 @@ public final class SlingshotMonitor {
   private SlingshotMonitor(Builder b) {
     this.rules = List.copyOf(b.rules);
     this.resetPolicy = b.resetPolicy;
+    this.probeSchedule = b.probeSchedule;
   }
 
   /** Starts a monitor with no rules; add the ones you need. */
@@ -66,11 +68,21 @@ public final class SlingshotMonitor {
     }
     last = record;
     boolean reset = resetPolicy.shouldReset(record, events);
+    boolean probe = probeSchedule.isDue(record.step(), events);
     publish(recordSubscribers, record);
     for (SlingshotEvent event : events) {
       publish(eventSubscribers, event);
     }
-    return new Observation(record, events, reset);
+    return new Observation(record, events, reset, probe);
+  }
+
+  /**
+   * Publishes an event that no rule raised, such as an adapter's optimizer-state reset or a probe's
+   * {@link Measurement}, to the event subscribers (a run log, a metrics binder), in the same stream
+   * as the rules' events.
+   */
+  public void publish(SlingshotEvent event) {
+    publish(eventSubscribers, Objects.requireNonNull(event, "event"));
   }
 
   /** Subscribes to every event, in the order the rules raise them. */
@@ -100,6 +112,11 @@ public final class SlingshotMonitor {
     return resetPolicy;
   }
 
+  /** The probe schedule in force. */
+  public ProbeSchedule probeSchedule() {
+    return probeSchedule;
+  }
+
   /** The rules, in the order they run. */
   public List<SlingshotRule> rules() {
     return rules;
@@ -123,13 +140,16 @@ public final class SlingshotMonitor {
    * @param events the events it caused, in order
    * @param resetDue whether the {@link StateResetPolicy} asks to reset the optimizer state before
    *     the next update
+   * @param probeDue whether the {@link ProbeSchedule} asks for the expensive probes at this step
    */
-  public record Observation(StepRecord record, List<SlingshotEvent> events, boolean resetDue) {}
+  public record Observation(
+      StepRecord record, List<SlingshotEvent> events, boolean resetDue, boolean probeDue) {}
 
   /** Configures a {@link SlingshotMonitor}. */
   public static final class Builder {
     private final List<SlingshotRule> rules = new ArrayList<>();
     private StateResetPolicy resetPolicy = StateResetPolicy.never();
+    private ProbeSchedule probeSchedule = ProbeSchedule.never();
 
     private Builder() {}
 
@@ -143,6 +163,20 @@ public final class SlingshotMonitor {
     public Builder resetPolicy(StateResetPolicy policy) {
       this.resetPolicy = Objects.requireNonNull(policy, "reset policy");
       return this;
+    }
+
+    /** When the expensive probes run (default {@link ProbeSchedule#never()}). */
+    public Builder probeSchedule(ProbeSchedule schedule) {
+      this.probeSchedule = Objects.requireNonNull(schedule, "probe schedule");
+      return this;
+    }
+
+    /**
+     * The cheap rules with their defaults: a {@link SlingshotDetector} and a {@link NormTracker}
+     * following every norm the records carry.
+     */
+    public Builder defaultRules() {
+      return rule(new SlingshotDetector()).rule(new NormTracker());
     }
 
     public SlingshotMonitor build() {

@@ -49,6 +49,34 @@ public interface StateResetPolicy {
         });
   }
 
+  /**
+   * Resets at the onset of each slingshot episode only: at an interval start that begins at least
+   * {@code mergeGap} steps after the previous interval ended (so the burst of raw intervals that
+   * one physical spike makes on minibatch losses resets once), optionally skipping intervals that
+   * start before the model first fitted its training set. Stateful: use one instance per run.
+   */
+  static StateResetPolicy atEpisodeOnset(long mergeGap, boolean skipBeforeFit) {
+    if (mergeGap < 0) {
+      throw new IllegalArgumentException("merge gap must be >= 0 steps, was " + mergeGap);
+    }
+    long[] lastEnd = {Long.MIN_VALUE};
+    return new Named(
+        "at-episode-onset(gap=" + mergeGap + (skipBeforeFit ? ", after fit" : "") + ")",
+        (r, events) -> {
+          boolean reset = false;
+          for (SlingshotEvent e : events) {
+            if (e instanceof SlingshotDetector.IntervalStarted s
+                && !(skipBeforeFit && s.beforeFit())
+                && (lastEnd[0] == Long.MIN_VALUE || s.step() - lastEnd[0] >= mergeGap)) {
+              reset = true;
+            } else if (e instanceof SlingshotDetector.IntervalEnded end) {
+              lastEnd[0] = end.step();
+            }
+          }
+          return reset;
+        });
+  }
+
   /** Resets every {@code steps} steps (at steps that are multiples of {@code steps}). */
   static StateResetPolicy periodically(long steps) {
     if (steps <= 0) {

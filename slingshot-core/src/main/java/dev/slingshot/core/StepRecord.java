@@ -16,6 +16,13 @@ import java.util.OptionalDouble;
  */
 public final class StepRecord {
 
+  /**
+   * The conventional name of the last layer's weight norm (the classifier's weight), the quantity
+   * of Thilak et al. §2 and Figure 2. Adapters record it under this name as well as under the
+   * parameter's own name, so rules, plots and metrics find it without knowing the model.
+   */
+  public static final String LAST_LAYER = "last_layer";
+
   private final long step;
   private final double trainLoss;
   private final double fullTrainLoss;
@@ -25,6 +32,7 @@ public final class StepRecord {
   private final double updateNorm;
   private final byte present;
   private final Map<String, Double> norms;
+  private final Map<String, Double> metrics;
 
   private static final int FULL_TRAIN_LOSS = 1;
   private static final int TRAIN_ACCURACY = 2;
@@ -45,6 +53,10 @@ public final class StepRecord {
         b.norms == null || b.norms.isEmpty()
             ? Map.of()
             : Collections.unmodifiableMap(new LinkedHashMap<>(b.norms));
+    this.metrics =
+        b.metrics == null || b.metrics.isEmpty()
+            ? Map.of()
+            : Collections.unmodifiableMap(new LinkedHashMap<>(b.metrics));
   }
 
   /** A record with only a step and its minibatch training loss. */
@@ -105,6 +117,14 @@ public final class StepRecord {
     return v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
   }
 
+  /**
+   * Other scalar measurements of this step by name (e.g. {@code update_ratio} ‖Δθ‖/‖θ‖, {@code
+   * cosine_distance.classifier}), in the order the caller added them.
+   */
+  public Map<String, Double> metrics() {
+    return metrics;
+  }
+
   private OptionalDouble opt(int bit, double value) {
     return (present & bit) != 0 ? OptionalDouble.of(value) : OptionalDouble.empty();
   }
@@ -125,7 +145,8 @@ public final class StepRecord {
         && Double.compare(testLoss, r.testLoss) == 0
         && Double.compare(testAccuracy, r.testAccuracy) == 0
         && Double.compare(updateNorm, r.updateNorm) == 0
-        && norms.equals(r.norms);
+        && norms.equals(r.norms)
+        && metrics.equals(r.metrics);
   }
 
   @Override
@@ -149,6 +170,7 @@ public final class StepRecord {
     private double updateNorm;
     private int present;
     private Map<String, Double> norms;
+    private Map<String, Double> metrics;
 
     private Builder(long step, double trainLoss) {
       this.step = step;
@@ -192,6 +214,16 @@ public final class StepRecord {
         norms = new LinkedHashMap<>(4);
       }
       norms.put(name, value);
+      return this;
+    }
+
+    /** Adds another scalar measurement of this step (see {@link StepRecord#metrics()}). */
+    public Builder metric(String name, double value) {
+      Objects.requireNonNull(name, "metric name");
+      if (metrics == null) {
+        metrics = new LinkedHashMap<>(4);
+      }
+      metrics.put(name, value);
       return this;
     }
 

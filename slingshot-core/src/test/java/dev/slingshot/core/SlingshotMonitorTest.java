@@ -68,4 +68,46 @@ class SlingshotMonitorTest {
     assertThat(d.state()).isEqualTo(SlingshotDetector.State.ARMED);
     assertThat(m.lastRecord().step()).isEqualTo(10);
   }
+
+  @Test
+  void theProbeScheduleIsAskedWithTheEventsOfTheStep() {
+    SlingshotMonitor m =
+        SlingshotMonitor.builder()
+            .rule(new SlingshotDetector())
+            .probeSchedule(ProbeSchedule.denseNearTransitions(ProbeSchedule.never(), 2))
+            .build();
+    List<Long> probes = new ArrayList<>();
+    for (int i = 0; i < CURVE.length; i++) {
+      if (m.observe(StepRecord.of(i + 1, CURVE[i])).probeDue()) {
+        probes.add(i + 1L);
+      }
+    }
+    // Transitions at 3 (start), 5 (end), 6 (start), 7 (end): each opens a 2-step window.
+    assertThat(probes).containsExactly(3L, 4L, 5L, 6L, 7L);
+  }
+
+  @Test
+  void episodeOnsetResetsOncePerEpisodeAfterFitOnARecordedRun() {
+    List<StepRecord> run = RecordedRun.load("parity_hinge_adamw");
+    SlingshotDetector detector = new SlingshotDetector(SlingshotDetector.Config.ofDefaults());
+    SlingshotMonitor m =
+        SlingshotMonitor.builder()
+            .rule(detector)
+            .resetPolicy(StateResetPolicy.atEpisodeOnset(detector.config().mergeGap(), true))
+            .build();
+    List<Long> resets = new ArrayList<>();
+    for (StepRecord r : run) {
+      if (m.observe(r).resetDue()) {
+        resets.add(r.step());
+      }
+    }
+    long fit = detector.fitStep().orElseThrow();
+    List<Long> episodeStarts =
+        detector.episodes().stream()
+            .filter(e -> e.startStep() >= fit)
+            .map(SlingshotEpisode::startStep)
+            .toList();
+    assertThat(resets).isNotEmpty().isEqualTo(episodeStarts);
+    assertThat(resets.size()).isLessThan(detector.intervals().size());
+  }
 }

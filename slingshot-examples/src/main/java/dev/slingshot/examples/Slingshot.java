@@ -9,7 +9,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Slingshot.Version.class,
     description = "Diagnostics for the Slingshot Mechanism of adaptive optimizers.",
-    subcommands = {CommandLine.HelpCommand.class, DoctorCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      DetectCommand.class,
+      RunCommand.class,
+      ListCommand.class,
+      PlotCommand.class,
+      BenchCommand.class,
+      DoctorCommand.class
+    })
 public final class Slingshot implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

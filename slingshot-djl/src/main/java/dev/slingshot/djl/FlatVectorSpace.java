@@ -1,0 +1,168 @@
+package dev.slingshot.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.slingshot.core.HessianVectorProduct;
+import dev.slingshot.core.VectorSpace;
+import java.util.SplittableRandom;
+
+/**
+ * {@link VectorSpace} over one flat device array holding all trainable parameters in layout order
+ * (the shape of the adapter's update buffer). On small models the cost of a Lanczos iteration is
+ * native calls, not arithmetic: an inner product here is one call instead of several per parameter
+ * tensor. {@link #hvp} adapts a per-tensor Hessian-vector product to flat vectors (split into
+ * views, product, concatenate). Every vector it creates is attached to its manager.
+ */
+final class FlatVectorSpace implements VectorSpace<NDArray> {
+
+  private final NDManager manager;
+  private final long[] splits;
+  private final Shape[] shapes;
+
+  /**
+   * @param manager where new vectors live
+   * @param shapes the parameter tensors' shapes, in layout order
+   */
+  FlatVectorSpace(NDManager manager, Shape[] shapes) {
+    this.manager = manager;
+    this.shapes = shapes.clone();
+    this.splits = new long[Math.max(0, shapes.length - 1)];
+    long total = 0;
+    for (int i = 0; i < shapes.length - 1; i++) {
+      total += shapes[i].size();
+      splits[i] = total;
+    }
+  }
+
+  /** The per-tensor views of a flat vector (new handles on the same memory). */
+  NDList split(NDArray flat) {
+    NDList parts = shapes.length == 1 ? new NDList(flat) : flat.split(splits);
+    NDList views = new NDList(shapes.length);
+    for (int i = 0; i < shapes.length; i++) {
+      views.add(parts.get(i).reshape(shapes[i]));
+    }
+    return views;
+  }
+
+  /** One flat vector from per-tensor arrays (a copy), attached to this space's manager. */
+  NDArray concat(NDList tensors) {
+    NDList flat = new NDList(tensors.size());
+    for (NDArray a : tensors) {
+      flat.add(a.flatten());
+    }
+    NDArray out = flat.size() == 1 ? flat.get(0).duplicate() : NDArrays.concat(flat);
+    flat.close();
+    out.attach(manager);
+    return out;
+  }
+
+  /** {@code h} on flat vectors. */
+  HessianVectorProduct<NDArray> hvp(HessianVectorProduct<NDList> h) {
+    return v -> {
+      NDList views = split(v);
+      NDList hv = h.apply(views);
+      try {
+        return concat(hv);
+      } finally {
+        hv.close();
+        views.close();
+      }
+    };
+  }
+
+  @Override
+  public double dot(NDArray a, NDArray b) {
+    try (NDArray d = a.dot(b)) {
+      if (d.getDataType() == DataType.FLOAT64) {
+        return d.getDouble();
+      }
+      if (d.getDataType() == DataType.FLOAT32) {
+        return d.getFloat();
+      }
+      try (NDArray c = d.toType(DataType.FLOAT64, false)) {
+        return c.getDouble();
+      }
+    }
+  }
+
+  @Override
+  public void axpy(double alpha, NDArray x, NDArray y) {
+    try (NDArray t = x.mul(alpha)) {
+      y.addi(t);
+    }
+  }
+
+  @Override
+  public void scale(double alpha, NDArray x) {
+    x.muli(alpha);
+  }
+
+  @Override
+  public void multiply(NDArray d, NDArray x) {
+    x.muli(d);
+  }
+
+  @Override
+  public NDArray copy(NDArray x) {
+    NDArray c = x.duplicate();
+    c.attach(manager);
+    return c;
+  }
+
+  /** Draws on the host with a seeded generator (the engine's random state is untouched). */
+  @Override
+  public NDArray randomLike(NDArray like, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int n = Math.toIntExact(like.getShape().size());
+    NDArray host;
+    if (like.getDataType() == DataType.FLOAT64) {
+      double[] d = new double[n];
+      for (int i = 0; i < n; i++) {
+        d[i] = gaussian(random);
+      }
+      host = manager.create(d, like.getShape());
+    } else {
+      float[] f = new float[n];
+      for (int i = 0; i < n; i++) {
+        f[i] = (float) gaussian(random);
+      }
+      host = manager.create(f, like.getShape());
+      if (like.getDataType() != DataType.FLOAT32) {
+        NDArray typed = host.toType(like.getDataType(), false);
+        host.close();
+        host = typed;
+      }
+    }
+    Device device = like.getDevice();
+    NDArray placed = host.toDevice(device, false);
+    if (placed != host) {
+      host.close();
+      placed.attach(manager);
+    }
+    return placed;
+  }
+
+  @Override
+  public void close(NDArray x) {
+    if (x != null) {
+      x.close();
+    }
+  }
+
+  private static double gaussian(SplittableRandom random) {
+    double u;
+    double v;
+    double s;
+    do {
+      u = 2 * random.nextDouble() - 1;
+      v = 2 * random.nextDouble() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s == 0);
+    return u * Math.sqrt(-2 * Math.log(s) / s);
+  }
+}

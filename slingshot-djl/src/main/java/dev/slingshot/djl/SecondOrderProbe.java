@@ -1,0 +1,276 @@
+package dev.slingshot.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import dev.slingshot.core.EffectiveStepSize;
+import dev.slingshot.core.Eigenpair;
+import dev.slingshot.core.HessianVectorProduct;
+import dev.slingshot.core.PreconditionedSharpness;
+import dev.slingshot.core.UpdateSharpness;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The expensive tier behind {@link SlingshotOptions.Builder#probes}: one run computes the requested
+ * {@link ProbeQuantity quantities} at the current parameters on a probe batch and returns them as a
+ * {@link ProbeMeasurement}. {@link Instrumentation} decides when it runs and which update it gets.
+ *
+ * <p>Every array the run creates (the batch copied to the parameters' device, the forward pass and
+ * its graph, Hessian-vector products, Lanczos vectors, effective-step intermediates) lives in an
+ * {@link NDScope} closed before the run returns; only the warm-start eigenvectors survive, in the
+ * {@link HessianProbe}'s own manager. Parameters, their gradients and the optimizer state are only
+ * read.
+ */
+final class SecondOrderProbe implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SecondOrderProbe.class);
+
+  private final SlingshotOptions options;
+  private final Set<ProbeQuantity> quantities;
+  private final Optimizer optimizer;
+  private final ParameterLayout layout;
+  private final List<String> ids = new ArrayList<>();
+  private final Set<String> loggedNotes = new HashSet<>();
+  private HessianProbe hessian;
+  private NDManager keep;
+  private NDArray warmLambda;
+  private NDArray warmPreconditioned;
+
+  SecondOrderProbe(SlingshotOptions options, Optimizer optimizer, ParameterLayout layout) {
+    this.options = options;
+    this.quantities = options.probeQuantities();
+    this.optimizer = optimizer;
+    this.layout = layout;
+    for (var p : layout.params) {
+      ids.add(p.getId());
+    }
+  }
+
+  /** Whether a fixed probe batch was configured. */
+  boolean hasFixedBatch() {
+    return options.probeInputs() != null;
+  }
+
+  /**
+   * Probes step {@code t} at the current parameters.
+   *
+   * @param trainer the trainer (its block, parameter store and loss)
+   * @param inputs the current batch's inputs, or null to use the fixed probe batch
+   * @param labels the current batch's labels, or null to use the fixed probe batch
+   * @param t the step probed
+   * @param update the update of step {@code t} (either sign), flat over the trainable parameters in
+   *     layout order, or null when it is not held
+   */
+  ProbeMeasurement run(Trainer trainer, NDList inputs, NDList labels, long t, NDArray update) {
+    long start = System.nanoTime();
+    String batchKind = "current";
+    if (hasFixedBatch()) {
+      inputs = options.probeInputs();
+      labels = options.probeLabels();
+      batchKind = "fixed";
+    }
+    if (inputs == null || labels == null) {
+      throw new IllegalStateException("no probe batch at step " + t);
+    }
+    Map<String, Double> values = new LinkedHashMap<>();
+    List<String> notes = new ArrayList<>();
+    List<EffectiveStepSize.Stats> stats = List.of();
+    boolean converged = false;
+    boolean warm = false;
+    int preconditionedIterations = 0;
+    NDList params = new NDList(layout.params.size());
+    Shape[] shapes = new Shape[layout.params.size()];
+    long total = 0;
+    for (var p : layout.params) {
+      shapes[params.size()] = p.getArray().getShape();
+      total += shapes[params.size()].size();
+      params.add(p.getArray());
+    }
+    Device device = params.get(0).getDevice();
+    Loss loss = trainer.getLoss();
+    if (loss instanceof CapturingLoss c) {
+      loss = c.delegate(); // the probe's loss must not be taken for the batch loss
+    }
+    Loss lossFn = loss;
+    try (NDScope scope = new NDScope()) {
+      NDList x = inputs.toDevice(device, false);
+      NDList y = labels.toDevice(device, false);
+      Supplier<NDArray> forward = () -> scalar(lossFn.evaluate(y, trainer.evaluate(x)));
+      HessianProbe probe = hessian(trainer.getManager());
+      HessianVectorProduct<NDList> perTensor;
+      if (HessianProbe.supportsExact(params.get(0).getManager())) {
+        // Builds the gradient graph at the first product and reuses it for all of this run's.
+        perTensor = probe.exact(HessianProbe.lossWithGraph(forward), params);
+      } else {
+        note(notes, "finite-difference Hessian-vector products (no exact route on this engine)");
+        perTensor = probe.finiteDifferences(forward, params);
+      }
+      // Lanczos and the Rayleigh quotients run on flat vectors: a few native calls per operation.
+      FlatVectorSpace space = new FlatVectorSpace(keep, shapes);
+      HessianVectorProduct<NDArray> h = space.hvp(perTensor);
+      if (quantities.contains(ProbeQuantity.UPDATE_SHARPNESS)) {
+        if (update == null) {
+          note(notes, "the update of step " + t + " was not recorded; no update sharpness");
+        } else {
+          OptionalDouble s = UpdateSharpness.measure(space, h, update);
+          if (s.isPresent()) {
+            values.put(ProbeMeasurement.UPDATE_SHARPNESS, s.getAsDouble());
+          } else {
+            note(notes, "the update of step " + t + " is zero or not finite; no update sharpness");
+          }
+        }
+      }
+      boolean effective = quantities.contains(ProbeQuantity.EFFECTIVE_STEP_SIZE);
+      double lambdaMax = Double.NaN;
+      if (quantities.contains(ProbeQuantity.LAMBDA_MAX) || effective) {
+        NDArray like = warmLambda != null ? warmLambda : update;
+        if (like == null || like.getShape().size() != total) {
+          like = keep.zeros(new Shape(total), params.get(0).getDataType(), device);
+        }
+        Eigenpair<NDArray> top =
+            options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
+        warmLambda = keep(top.vector(), warmLambda);
+        converged = top.converged();
+        warm = top.warmStarted();
+        values.put(ProbeMeasurement.LAMBDA_ITERATIONS, (double) top.iterations());
+        if (Double.isFinite(top.value())) {
+          lambdaMax = top.value();
+          values.put(ProbeMeasurement.LAMBDA_MAX, lambdaMax);
+        } else {
+          note(notes, "λmax is not finite");
+        }
+      }
+      boolean preconditioned = quantities.contains(ProbeQuantity.PRECONDITIONED_SHARPNESS);
+      if (effective || preconditioned) {
+        OptimizerState.AdamMoments am = null;
+        try {
+          am = OptimizerState.adamMoments(optimizer, ids, device);
+        } catch (UnsupportedOperationException e) {
+          note(notes, e.getMessage());
+        }
+        if (am != null && effective && !Double.isNaN(lambdaMax)) {
+          stats = probe.effectiveStepSize(layout.names, am.variances(), am.adam(), lambdaMax);
+          double above = 0;
+          long count = 0;
+          double max = Double.NEGATIVE_INFINITY;
+          for (EffectiveStepSize.Stats s : stats) {
+            above += s.fractionAbove() * s.count();
+            count += s.count();
+            max = Math.max(max, s.max());
+          }
+          values.put(ProbeMeasurement.EFFECTIVE_STEP_FRACTION, above / count);
+          values.put(ProbeMeasurement.EFFECTIVE_STEP_MAX, max);
+        }
+        if (am != null && preconditioned) {
+          EffectiveStepSize.Adam adam = am.adam();
+          // D^½ = √(step/lr) per coordinate, step = numerator/(sqrtVScale·√v + ε).
+          NDArray v = space.concat(am.variances());
+          NDArray denominator = v.sqrt();
+          v.close();
+          denominator.muli(adam.sqrtVScale()).addi(adam.epsilon());
+          NDArray quotient = NDArrays.div(adam.numerator() / adam.learningRate(), denominator);
+          denominator.close();
+          NDArray d = quotient.sqrt();
+          quotient.close();
+          d.attach(keep);
+          Eigenpair<NDArray> top =
+              PreconditionedSharpness.topEigenpair(
+                  options.lanczos(), space, h, d, matches(warmPreconditioned, d));
+          warmPreconditioned = keep(top.vector(), warmPreconditioned);
+          PreconditionedSharpness.Result r = PreconditionedSharpness.result(top, adam);
+          preconditionedIterations = r.iterations();
+          if (Double.isFinite(r.value())) {
+            values.put(ProbeMeasurement.PRECONDITIONED_SHARPNESS, r.value());
+          } else {
+            note(notes, "the preconditioned sharpness is not finite");
+          }
+          values.put(ProbeMeasurement.PRECONDITIONED_THRESHOLD, r.threshold());
+        }
+      }
+      if (perTensor instanceof GradientGraphHvp g) {
+        g.close(); // the gradient graph built once for all products (the scope would close it too)
+      }
+    }
+    return new ProbeMeasurement(
+        t,
+        values,
+        batchKind,
+        converged,
+        warm,
+        preconditionedIterations,
+        stats,
+        notes,
+        (System.nanoTime() - start) / 1e6);
+  }
+
+  private static NDArray scalar(NDArray loss) {
+    return loss.getShape().isScalar() ? loss : loss.mean();
+  }
+
+  private HessianProbe hessian(NDManager manager) {
+    if (hessian == null) {
+      hessian = HessianProbe.create(manager, options.lanczos());
+      keep = manager.newSubManager();
+    }
+    return hessian;
+  }
+
+  /** {@code vector} if it can warm-start an iteration shaped like {@code like}, else null. */
+  private static NDArray matches(NDArray vector, NDArray like) {
+    return vector != null
+            && vector.getShape().equals(like.getShape())
+            && vector.getDataType() == like.getDataType()
+            && vector.getDevice().equals(like.getDevice())
+        ? vector
+        : null;
+  }
+
+  /** Keeps {@code vector} across runs (out of the run's scope) and closes {@code previous}. */
+  private NDArray keep(NDArray vector, NDArray previous) {
+    if (previous != null && previous != vector) {
+      previous.close();
+    }
+    vector.attach(keep);
+    NDScope.unregister(vector);
+    return vector;
+  }
+
+  /** Adds a note to this measurement and logs each distinct note once per run. */
+  private void note(List<String> notes, String note) {
+    notes.add(note);
+    String key = note.replaceAll("[0-9]+", "#");
+    if (loggedNotes.add(key)) {
+      LOG.info("slingshot probes: {}", note);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (hessian != null) {
+      hessian.close();
+      hessian = null;
+    }
+    if (keep != null) {
+      keep.close(); // the warm-start vectors
+      keep = null;
+      warmLambda = null;
+      warmPreconditioned = null;
+    }
+  }
+}

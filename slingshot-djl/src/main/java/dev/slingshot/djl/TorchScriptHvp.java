@@ -1,0 +1,240 @@
+package dev.slingshot.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * Exact Hessian-vector products on the PyTorch engine through two tiny TorchScript modules shipped
+ * as resources ({@code hvp.pt}, {@code hvp_grad.pt}; built by {@code
+ * scripts/torchscript/make_hvp_module.py}). Their {@code forward(loss, params: List[Tensor], v:
+ * List[Tensor])} calls {@code torch.autograd.grad} twice (the first with {@code create_graph}),
+ * both with {@code retain_graph}: several products can be taken on one loss graph, {@code .grad} is
+ * never read or written, and every tensor stays on the loss's device.
+ *
+ * <p>DJL groups the arrays named {@code "params[]"} and {@code "v[]"} into list arguments; the
+ * arrays' Java-side names are set for the call and restored afterwards. The call must run with
+ * {@code isTrain = true} (the other overload runs in inference mode, where autograd is off).
+ */
+final class TorchScriptHvp implements AutoCloseable {
+
+  private final PtSymbolBlock hvp;
+  private final PtSymbolBlock hvpGrad;
+  private final PtSymbolBlock gradGraph;
+  private final PtSymbolBlock hvpFromGrad;
+
+  TorchScriptHvp(NDManager manager) {
+    if (!(manager instanceof PtNDManager)) {
+      throw new UnsupportedOperationException(
+          "exact Hessian-vector products need the PyTorch engine, this manager belongs to "
+              + manager.getEngine().getEngineName()
+              + "; use HessianProbe.finiteDifferences instead");
+    }
+    Modules m = Modules.get();
+    this.hvp = m.hvp;
+    this.hvpGrad = m.hvpGrad;
+    this.gradGraph = m.gradGraph;
+    this.hvpFromGrad = m.hvpFromGrad;
+  }
+
+  /**
+   * The four modules, loaded once per process into a manager that is never closed. Loading and
+   * closing the modules per probe made products of later probes in the same process come back as
+   * zeros now and then (seen with the single-module route as well, e.g. 10 of 60 products over 12
+   * probes created and closed in turn; none with one set of modules); the modules are stateless.
+   */
+  private static final class Modules {
+    private static Modules instance;
+    final PtSymbolBlock hvp;
+    final PtSymbolBlock hvpGrad;
+    final PtSymbolBlock gradGraph;
+    final PtSymbolBlock hvpFromGrad;
+
+    private Modules(PtNDManager manager) {
+      hvp = load(manager, "hvp.pt");
+      hvpGrad = load(manager, "hvp_grad.pt");
+      gradGraph = load(manager, "grad_graph.pt");
+      hvpFromGrad = load(manager, "hvp_from_grad.pt");
+    }
+
+    static synchronized Modules get() {
+      if (instance == null) {
+        instance = new Modules((PtNDManager) NDManager.newBaseManager("PyTorch"));
+      }
+      return instance;
+    }
+  }
+
+  private static PtSymbolBlock load(PtNDManager manager, String resource) {
+    try (InputStream in = TorchScriptHvp.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource dev/slingshot/djl/" + resource);
+      }
+      return JniUtils.loadModule(manager, in, true, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot load dev/slingshot/djl/" + resource, e);
+    }
+  }
+
+  /**
+   * {@code H·v} per parameter tensor, attached to {@code target}.
+   *
+   * @throws IllegalArgumentException if the loss is not a scalar or the lists do not match
+   */
+  NDList hvp(NDArray loss, NDList params, NDList v, NDManager target) {
+    return run(hvp, loss, params, v, target);
+  }
+
+  /**
+   * The gradient list followed by the {@code H·v} list (2·n tensors), attached to {@code target}.
+   */
+  NDList gradientAndHvp(NDArray loss, NDList params, NDList v, NDManager target) {
+    return run(hvpGrad, loss, params, v, target);
+  }
+
+  /**
+   * The gradient of {@code loss} with respect to {@code params} <em>with its autograd graph</em>
+   * ({@code grad_graph.pt}: {@code create_graph} and {@code retain_graph}), one tensor per
+   * parameter, attached to {@code target}. A parameter the loss does not reach gets zeros that do
+   * not require grad. Hand the list to {@link #hvpFromGradient} for any number of products: the
+   * first-order backward then runs once per loss instead of once per product. The returned arrays
+   * keep the loss's graph (and their own) alive until they are closed.
+   */
+  NDList gradientGraph(NDArray loss, NDList params, NDManager target) {
+    checkLoss(loss);
+    if (params.isEmpty()) {
+      throw new IllegalArgumentException("no parameters");
+    }
+    NDList inputs = new NDList(1 + params.size());
+    inputs.add(loss);
+    inputs.addAll(params);
+    return call(gradGraph, inputs, 1, LISTS_1, params.size(), target);
+  }
+
+  /**
+   * {@code H·v} per parameter tensor from a gradient list of {@link #gradientGraph} on the same
+   * {@code params} ({@code hvp_from_grad.pt}), attached to {@code target}. The gradient graph is
+   * retained: call again with another {@code v}.
+   */
+  NDList hvpFromGradient(NDList gradient, NDList params, NDList v, NDManager target) {
+    checkLists(params, v);
+    if (gradient.size() != params.size()) {
+      throw new IllegalArgumentException(
+          gradient.size() + " gradient tensors for " + params.size() + " parameters");
+    }
+    NDList inputs = new NDList(3 * params.size());
+    inputs.addAll(gradient);
+    inputs.addAll(params);
+    inputs.addAll(v);
+    return call(hvpFromGrad, inputs, 0, LISTS_3, params.size(), target);
+  }
+
+  private static NDList run(
+      PtSymbolBlock module, NDArray loss, NDList params, NDList v, NDManager target) {
+    check(loss, params, v);
+    NDList inputs = new NDList(1 + 2 * params.size());
+    inputs.add(loss);
+    inputs.addAll(params);
+    inputs.addAll(v);
+    return call(module, inputs, 1, LISTS_2, params.size(), target);
+  }
+
+  /**
+   * Runs {@code module} on {@code inputs}: {@code lead} plain tensor arguments (the loss), then
+   * {@code listNames.length} groups of {@code n} arrays, each group one {@code List[Tensor]}
+   * argument in that order (DJL groups arrays named {@code "x[]"} by first appearance). Java-side
+   * names are restored afterwards.
+   */
+  private static NDList call(
+      PtSymbolBlock module, NDList inputs, int lead, String[] listNames, int n, NDManager target) {
+    int groups = listNames.length;
+    String[] names = new String[inputs.size()];
+    for (int i = 0; i < inputs.size(); i++) {
+      names[i] = inputs.get(i).getName();
+    }
+    NDList out;
+    try {
+      for (int i = 0; i < lead; i++) {
+        inputs.get(i).setName(null);
+      }
+      for (int k = 0; k < groups; k++) {
+        for (int i = 0; i < n; i++) {
+          inputs.get(lead + k * n + i).setName(listNames[k]);
+        }
+      }
+      boolean gradMode = JniUtils.isGradMode();
+      JniUtils.setGradMode(true);
+      JniUtils.setGraphExecutorOptimize(false);
+      try {
+        out = IValueUtils.forward(module, inputs, true);
+      } finally {
+        JniUtils.setGraphExecutorOptimize(OPTIMIZE);
+        JniUtils.setGradMode(gradMode);
+      }
+    } finally {
+      for (int i = 0; i < inputs.size(); i++) {
+        inputs.get(i).setName(names[i]);
+      }
+    }
+    out.attach(target);
+    return out;
+  }
+
+  /** DJL's setting of TorchScript's graph executor optimisation, restored after each call. */
+  private static final boolean OPTIMIZE =
+      Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true"));
+
+  private static final String[] LISTS_1 = {"params[]"};
+  private static final String[] LISTS_2 = {"params[]", "v[]"};
+  private static final String[] LISTS_3 = {"g[]", "params[]", "v[]"};
+
+  private static void check(NDArray loss, NDList params, NDList v) {
+    checkLoss(loss);
+    checkLists(params, v);
+  }
+
+  private static void checkLoss(NDArray loss) {
+    if (loss.getShape().size() != 1) {
+      throw new IllegalArgumentException("loss must be a scalar, has shape " + loss.getShape());
+    }
+    if (!(loss instanceof PtNDArray)) {
+      throw new IllegalArgumentException("loss must be a PyTorch array, was " + loss.getClass());
+    }
+    // No check that the loss carries a graph: DJL's requiresGrad() is false for every non-leaf and
+    // reading grad_fn of a tensor without one crashes the JVM. A loss without graph yields zeros.
+  }
+
+  private static void checkLists(NDList params, NDList v) {
+    if (params.isEmpty() || params.size() != v.size()) {
+      throw new IllegalArgumentException(
+          "need one vector tensor per parameter tensor, got "
+              + params.size()
+              + " parameters and "
+              + v.size()
+              + " vector tensors");
+    }
+    for (int i = 0; i < params.size(); i++) {
+      if (!params.get(i).getShape().equals(v.get(i).getShape())) {
+        throw new IllegalArgumentException(
+            "tensor "
+                + i
+                + ": parameter shape "
+                + params.get(i).getShape()
+                + " but vector shape "
+                + v.get(i).getShape());
+      }
+    }
+  }
+
+  /** Nothing to release: the modules are shared by the process ({@link Modules}). */
+  @Override
+  public void close() {}
+}

@@ -1,0 +1,283 @@
+package dev.slingshot.djl.internal;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.TrainingConfig;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.translate.TranslateException;
+import dev.slingshot.core.ProbeSchedule;
+import dev.slingshot.djl.Slingshot;
+import dev.slingshot.djl.SlingshotOptions;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.function.Supplier;
+
+/**
+ * Internal, not API: the cheap-tier overhead benchmark behind {@code ./slingshot bench overhead}.
+ * One process trains two identical models, one plain and one instrumented with {@link
+ * Slingshot#attach}, alternating chunks of steps (and which goes first) so that both see the same
+ * machine state; the ratio is instrumented time over plain time for the same number of steps. Run
+ * with {@code -Dai.djl.pytorch.num_threads=1} for the MLP.
+ */
+public final class OverheadBench {
+
+  private OverheadBench() {}
+
+  /**
+   * The figures of one run.
+   *
+   * @param plainMsPerStep median over chunks of the plain run's milliseconds per step
+   * @param instrumentedMsPerStep the same for the instrumented run
+   * @param ratio total instrumented time over total plain time
+   * @param medianChunkRatio the median over chunks of the per-chunk ratio
+   */
+  public record Result(
+      double plainMsPerStep, double instrumentedMsPerStep, double ratio, double medianChunkRatio) {}
+
+  /**
+   * The cheap-tier overhead on the issue's MLP: 40-128-2, ReLU, batch 32, AdamW, softmax cross
+   * entropy, on the CPU.
+   *
+   * @param chunkSteps steps per timed chunk
+   * @param chunks how many chunk pairs (plain and instrumented) to time
+   */
+  public static Result mlp(int chunkSteps, int chunks) {
+    return mlp(chunkSteps, chunks, SlingshotOptions.ofDefaults());
+  }
+
+  /** The probe interval of {@link #probe16Mlp}: every second-order probe every 16 steps. */
+  public static final int PROBE_EVERY = 16;
+
+  /**
+   * The probe-tier overhead on the same MLP ({@link #mlp(int, int)}): the instrumented run has the
+   * default cheap tier plus every second-order probe ({@link dev.slingshot.djl.ProbeQuantity}:
+   * update sharpness, λmax, effective step size, preconditioned sharpness) every {@value
+   * #PROBE_EVERY} steps on the current batch, with the default Lanczos settings. Use a chunk length
+   * that is a multiple of {@value #PROBE_EVERY} so every chunk holds the same number of probes.
+   *
+   * @param chunkSteps steps per timed chunk
+   * @param chunks how many chunk pairs (plain and instrumented) to time
+   */
+  public static Result probe16Mlp(int chunkSteps, int chunks) {
+    return mlp(
+        chunkSteps,
+        chunks,
+        SlingshotOptions.custom().probes(ProbeSchedule.everySteps(PROBE_EVERY)).build());
+  }
+
+  /**
+   * {@code overhead_probe16_mlp_ratio}: instrumented-with-probes time over plain time for the same
+   * steps, interleaved in this process ({@link #probe16Mlp}, total time ratio).
+   *
+   * @param steps steps per timed chunk (a multiple of {@value #PROBE_EVERY} is best)
+   * @param rounds how many chunk pairs to time
+   */
+  public static double probe16MlpRatio(int steps, int rounds) {
+    return probe16Mlp(steps, rounds).ratio();
+  }
+
+  /** {@link #mlp(int, int)} with the given options for the instrumented run. */
+  public static Result mlp(int chunkSteps, int chunks, SlingshotOptions options) {
+    return run(40, 128, 2, 32, chunkSteps, chunks, options);
+  }
+
+  static Result run(
+      int in,
+      int hidden,
+      int out,
+      int batch,
+      int chunkSteps,
+      int chunks,
+      SlingshotOptions options) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ArrayDataset data =
+          new ArrayDataset.Builder()
+              .setData(manager.randomNormal(new Shape(batch * 16L, in)))
+              .optLabels(
+                  manager.randomInteger(
+                      0, out, new Shape(batch * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
+              .setSampling(batch, false)
+              .build();
+      return compare(
+          () -> mlpBlock(hidden, out),
+          new Shape(1, in),
+          data,
+          OverheadBench::config,
+          options,
+          chunkSteps,
+          chunks);
+    }
+  }
+
+  /**
+   * The overhead of {@link Slingshot#attach} on any model: two identical models (same seed) train
+   * on {@code data}, one plain and one instrumented, alternating timed chunks of {@code chunkSteps}
+   * steps (and which goes first); the ratio is instrumented over plain time for the same steps.
+   *
+   * @param block makes a fresh, uninitialised block (called twice)
+   * @param inputShape the shape to initialise the block with
+   * @param config makes the training config (called twice; the optimizer must be fresh)
+   */
+  public static Result compare(
+      Supplier<Block> block,
+      Shape inputShape,
+      ArrayDataset data,
+      Supplier<TrainingConfig> config,
+      SlingshotOptions options,
+      int chunkSteps,
+      int chunks) {
+    try (Model plainModel = Model.newInstance("bench-plain");
+        Model instModel = Model.newInstance("bench-instrumented")) {
+      plainModel.setBlock(block.get());
+      instModel.setBlock(block.get());
+      Slingshot slingshot = Slingshot.attach(config.get(), options);
+      try (Trainer plain = trainer(plainModel, config.get(), inputShape);
+          Trainer inst = trainer(instModel, slingshot.config(), inputShape)) {
+        Loop p = new Loop(plain, data);
+        Loop q = new Loop(inst, data);
+        p.run(chunkSteps);
+        q.run(chunkSteps);
+        double[] pt = new double[chunks];
+        double[] qt = new double[chunks];
+        double[] ratios = new double[chunks];
+        double sumP = 0;
+        double sumQ = 0;
+        for (int c = 0; c < chunks; c++) {
+          if (c % 2 == 0) {
+            pt[c] = p.run(chunkSteps);
+            qt[c] = q.run(chunkSteps);
+          } else {
+            qt[c] = q.run(chunkSteps);
+            pt[c] = p.run(chunkSteps);
+          }
+          sumP += pt[c];
+          sumQ += qt[c];
+          ratios[c] = qt[c] / pt[c];
+        }
+        if (slingshot.internalFailures() > 0) {
+          throw new IllegalStateException("diagnostics failed during the benchmark");
+        }
+        return new Result(
+            median(pt) / chunkSteps * 1e3,
+            median(qt) / chunkSteps * 1e3,
+            sumQ / sumP,
+            median(ratios));
+      }
+    }
+  }
+
+  private static TrainingConfig config() {
+    return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        .optOptimizer(
+            Optimizer.adamW()
+                .optLearningRateTracker(Tracker.fixed(1e-3f))
+                .optWeightDecays(0.01f)
+                .build());
+  }
+
+  private static Block mlpBlock(int hidden, int out) {
+    return new SequentialBlock()
+        .add(Linear.builder().setUnits(hidden).build())
+        .add(Activation::relu)
+        .add(Linear.builder().setUnits(out).build());
+  }
+
+  private static Trainer trainer(Model model, TrainingConfig config, Shape inputShape) {
+    Engine.getInstance().setRandomSeed(1);
+    Trainer trainer = model.newTrainer(config);
+    trainer.initialize(inputShape);
+    return trainer;
+  }
+
+  private static double median(double[] xs) {
+    double[] s = xs.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+
+  /** Trains in an endless loop over the dataset, timing chunks of steps. */
+  private static final class Loop {
+    private final Trainer trainer;
+    private final ArrayDataset data;
+    private Iterator<Batch> it;
+
+    Loop(Trainer trainer, ArrayDataset data) {
+      this.trainer = trainer;
+      this.data = data;
+    }
+
+    /** Trains {@code steps} steps and returns the seconds taken. */
+    double run(int steps) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < steps; i++) {
+        Batch batch = next();
+        EasyTrain.trainBatch(trainer, batch);
+        trainer.step();
+        batch.close();
+      }
+      return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private Batch next() {
+      try {
+        if (it == null || !it.hasNext()) {
+          it = trainer.iterateDataset(data).iterator();
+        }
+        return it.next();
+      } catch (IOException | TranslateException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /**
+   * Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}, or {@code
+   * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier.
+   */
+  public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("probe16")) {
+      int steps = args.length > 1 ? Integer.parseInt(args[1]) : 160;
+      int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+      Result r = probe16Mlp(steps, rounds);
+      System.out.printf(
+          "overhead_probe16_mlp_ratio %.4f (median chunk ratio %.4f; plain %.4f ms/step,"
+              + " with probes %.4f ms/step; %d x %d steps)%n",
+          r.ratio(),
+          r.medianChunkRatio(),
+          r.plainMsPerStep(),
+          r.instrumentedMsPerStep(),
+          rounds,
+          steps);
+      return;
+    }
+    int chunkSteps = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+    int every = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    Result r = mlp(chunkSteps, chunks, SlingshotOptions.custom().measureEvery(every).build());
+    System.out.printf(
+        "overhead_cheap_mlp_ratio %.4f (measureEvery %d; median chunk ratio %.4f; plain %.4f"
+            + " ms/step, instrumented %.4f ms/step; %d x %d steps)%n",
+        r.ratio(),
+        every,
+        r.medianChunkRatio(),
+        r.plainMsPerStep(),
+        r.instrumentedMsPerStep(),
+        chunks,
+        chunkSteps);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.slingshot.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.internal.OverheadBench;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MeasureScheduleTest {
+
+  @Test
+  void everyStepHasALossAndMeasuredStepsHaveNorms() {
+    try (Model model = Fixtures.mlp();
+        NDManager manager = NDManager.newBaseManager()) {
+      Slingshot slingshot =
+          Slingshot.attach(
+              new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                  .optOptimizer(Optimizer.adam().build()),
+              SlingshotOptions.custom()
+                  .measureEvery(3)
+                  .cosineDistanceEvery(6)
+                  .failFast(true)
+                  .build());
+      List<StepRecord> records = new ArrayList<>();
+      List<StepMetrics> measured = new ArrayList<>();
+      slingshot.monitor().onRecord(records::add);
+      slingshot.onStep(measured::add);
+      try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 1)) {
+        Fixtures.train(trainer, Fixtures.data(manager, 64, Fixtures.IN, 16, 1), 7);
+      }
+      assertThat(records).hasSize(7).allMatch(r -> Double.isFinite(r.trainLoss()));
+      assertThat(records)
+          .filteredOn(r -> r.updateNorm().isPresent())
+          .extracting(StepRecord::step)
+          .containsExactly(1L, 3L, 6L);
+      assertThat(measured).extracting(StepMetrics::step).containsExactly(1L, 3L, 6L);
+      assertThat(measured.get(2).clfCosineDistance()).isPresent();
+      assertThat(measured.get(1).clfCosineDistance()).isEmpty();
+    }
+  }
+
+  @Test
+  void cosinePeriodMustBeAMultipleOfTheMeasurePeriod() {
+    assertThatThrownBy(() -> SlingshotOptions.custom().measureEvery(7).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("100")
+        .hasMessageContaining("7");
+  }
+
+  @Test
+  void overheadBenchRuns() {
+    OverheadBench.Result r = OverheadBench.mlp(10, 2);
+    assertThat(r.ratio()).isPositive().isFinite();
+    assertThat(r.plainMsPerStep()).isPositive();
+  }
+}

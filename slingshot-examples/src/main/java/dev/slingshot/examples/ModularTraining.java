@@ -1,0 +1,603 @@
+package dev.slingshot.examples;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import dev.slingshot.core.SlingshotEvent;
+import dev.slingshot.core.SlingshotMonitor;
+import dev.slingshot.core.StepRecord;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains the {@link DecoderTransformer} on one {@link ModularArithmetic} dataset as in Thilak et
+ * al. (2022), §2 and App. B: Adam (no weight decay), learning rate 10⁻³ with a linear warm-up over
+ * the first 10 updates (lr_t = lr · min(1, t/10), t = 1, 2, …), β = (0.9, 0.98), cross-entropy on
+ * the answer token, minibatches of 512 (App. B.2: "10 steps per epoch" on the 50/50 division
+ * split); AdamW with weight decay (App. C.1) and SGD with momentum (App. B.2) are the alternatives.
+ *
+ * <p><b>ε semantics.</b> DJL's Adam adds ε to the bias-<i>un</i>corrected √v (ENVIRONMENT.md): in
+ * PyTorch's parameterisation that is ε/√(1−β₂^t). With β₂ = 0.98 the factor is 7.1 at t = 1, 1.02
+ * at t = 100 and 1 + 10⁻⁹ at t = 1000, so after the first few hundred updates, long before the
+ * late-training regime where slingshots happen, the two conventions coincide.
+ *
+ * <p><b>Each step</b> t (1-based): the minibatch loss and classifier norm are measured after
+ * backward and before the update ({@link StepMeasurement}); every {@code evalEvery} steps (and at
+ * the last step) the full training and validation sets are evaluated with the same pre-update
+ * weights and the record carries their loss and accuracy (full_train_loss = train loss over the
+ * whole training set); every {@code featureEvery} steps the {@link FeatureChange} of update t is
+ * measured on a fixed probe of the first {@code probeSize} training equations and handed to the
+ * measurement consumer. One {@link StepRecord} per step goes to the monitor.
+ */
+final class ModularTraining implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModularTraining.class);
+
+  /** The optimizer families of the paper. */
+  enum OptimizerKind {
+    /** Adam, L2 weight decay 0 (the paper's default). */
+    ADAM,
+    /** AdamW, decoupled weight decay (App. C.1). */
+    ADAMW,
+    /** SGD with momentum (App. B.2). */
+    SGD
+  }
+
+  /** Every hyperparameter of one training run. */
+  record Config(
+      ModularArithmetic.Operation operation,
+      int modulus,
+      double trainFraction,
+      long seed,
+      int batchSize,
+      OptimizerKind optimizer,
+      float learningRate,
+      int warmUpSteps,
+      float beta1,
+      float beta2,
+      float epsilon,
+      float weightDecay,
+      float momentum,
+      long steps,
+      int evalEvery,
+      int featureEvery,
+      int probeSize,
+      DecoderLayer.Norm norm,
+      double temperature,
+      int width,
+      int heads,
+      int layers) {
+
+    static final float MIN_EPSILON = 1e-8f;
+    static final float MAX_EPSILON = 1e-4f;
+
+    Config {
+      if (operation == null || optimizer == null || norm == null) {
+        throw new IllegalArgumentException("operation, optimizer and norm must be set");
+      }
+      if (!(trainFraction >= ModularArithmetic.MIN_TRAIN_FRACTION
+          && trainFraction <= ModularArithmetic.MAX_TRAIN_FRACTION)) {
+        throw new IllegalArgumentException(
+            "train fraction must be in [0.3, 0.8], got " + trainFraction);
+      }
+      require(batchSize > 0, "batch size", batchSize);
+      require(learningRate > 0, "learning rate", learningRate);
+      require(warmUpSteps >= 0, "warm-up steps", warmUpSteps);
+      require(beta1 >= 0 && beta1 < 1, "beta1", beta1);
+      require(beta2 >= 0 && beta2 < 1, "beta2", beta2);
+      // Compare in float with a relative margin so that 1e-8 and 1e-4 parsed from text are in.
+      require(
+          epsilon >= MIN_EPSILON * 0.999f && epsilon <= MAX_EPSILON * 1.001f,
+          "epsilon (must be in [1e-8, 1e-4])",
+          epsilon);
+      require(weightDecay >= 0, "weight decay", weightDecay);
+      require(momentum >= 0 && momentum < 1, "momentum", momentum);
+      require(steps > 0, "steps", steps);
+      require(evalEvery > 0, "eval interval", evalEvery);
+      require(featureEvery >= 0, "feature-change interval (0 = off)", featureEvery);
+      require(probeSize > 0, "probe size", probeSize);
+      require(width > 0 && heads > 0 && width % heads == 0, "width/heads", width + "/" + heads);
+      require(layers > 0, "layers", layers);
+      if (optimizer == OptimizerKind.ADAM && weightDecay != 0) {
+        throw new IllegalArgumentException(
+            "Adam runs without weight decay in the paper; use ADAMW for weight decay "
+                + weightDecay);
+      }
+    }
+
+    /** The paper's set-up (Fig. 2): division, p = 97, 50/50 split, Adam ε = 10⁻⁸. */
+    static Config paper() {
+      return new Config(
+          ModularArithmetic.Operation.DIV,
+          ModularArithmetic.PAPER_MODULUS,
+          0.5,
+          0,
+          512,
+          OptimizerKind.ADAM,
+          1e-3f,
+          10,
+          0.9f,
+          0.98f,
+          1e-8f,
+          0f,
+          0.9f,
+          100_000,
+          100,
+          100,
+          256,
+          DecoderLayer.Norm.POST,
+          Double.NaN,
+          128,
+          4,
+          2);
+    }
+
+    private static void require(boolean ok, String what, Object value) {
+      if (!ok) {
+        throw new IllegalArgumentException(
+            String.format(Locale.ROOT, "invalid %s: %s", what, value));
+      }
+    }
+
+    Config withOperation(ModularArithmetic.Operation op, int p) {
+      return new Config(
+          op,
+          p,
+          trainFraction,
+          seed,
+          batchSize,
+          optimizer,
+          learningRate,
+          warmUpSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          momentum,
+          steps,
+          evalEvery,
+          featureEvery,
+          probeSize,
+          norm,
+          temperature,
+          width,
+          heads,
+          layers);
+    }
+
+    Config withSplit(double fraction, long s) {
+      return new Config(
+          operation,
+          modulus,
+          fraction,
+          s,
+          batchSize,
+          optimizer,
+          learningRate,
+          warmUpSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          momentum,
+          steps,
+          evalEvery,
+          featureEvery,
+          probeSize,
+          norm,
+          temperature,
+          width,
+          heads,
+          layers);
+    }
+
+    Config withOptimizer(OptimizerKind kind, float lr, float eps, float wd) {
+      return new Config(
+          operation,
+          modulus,
+          trainFraction,
+          seed,
+          batchSize,
+          kind,
+          lr,
+          warmUpSteps,
+          beta1,
+          beta2,
+          eps,
+          wd,
+          momentum,
+          steps,
+          evalEvery,
+          featureEvery,
+          probeSize,
+          norm,
+          temperature,
+          width,
+          heads,
+          layers);
+    }
+
+    Config withMomentum(float m) {
+      return new Config(
+          operation,
+          modulus,
+          trainFraction,
+          seed,
+          batchSize,
+          optimizer,
+          learningRate,
+          warmUpSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          m,
+          steps,
+          evalEvery,
+          featureEvery,
+          probeSize,
+          norm,
+          temperature,
+          width,
+          heads,
+          layers);
+    }
+
+    Config withSchedule(long n, int batch, int eval, int feature) {
+      return new Config(
+          operation,
+          modulus,
+          trainFraction,
+          seed,
+          batch,
+          optimizer,
+          learningRate,
+          warmUpSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          momentum,
+          n,
+          eval,
+          feature,
+          probeSize,
+          norm,
+          temperature,
+          width,
+          heads,
+          layers);
+    }
+
+    Config withModel(DecoderLayer.Norm n, double tau, int w, int h, int l) {
+      return new Config(
+          operation,
+          modulus,
+          trainFraction,
+          seed,
+          batchSize,
+          optimizer,
+          learningRate,
+          warmUpSteps,
+          beta1,
+          beta2,
+          epsilon,
+          weightDecay,
+          momentum,
+          steps,
+          evalEvery,
+          featureEvery,
+          probeSize,
+          n,
+          tau,
+          w,
+          h,
+          l);
+    }
+
+    /** Every hyperparameter by name, for {@code config.json}. */
+    Map<String, Object> describe() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("experiment", "modular");
+      m.put("operation", operation.id());
+      m.put("formula", operation.formula());
+      m.put("modulus", operation.onPermutations() ? null : modulus);
+      m.put("train_fraction", trainFraction);
+      m.put("seed", seed);
+      m.put("batch_size", batchSize);
+      m.put("optimizer", optimizer.name().toLowerCase(Locale.ROOT));
+      m.put("learning_rate", learningRate);
+      m.put("warmup_steps", warmUpSteps);
+      m.put("warmup", "linear: lr_t = lr * min(1, t / warmup_steps), t = 1, 2, ...");
+      if (optimizer != OptimizerKind.SGD) {
+        m.put("beta1", beta1);
+        m.put("beta2", beta2);
+        m.put("epsilon", epsilon);
+        m.put("epsilon_semantics", "djl: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)");
+      } else {
+        m.put("momentum", momentum);
+      }
+      m.put("weight_decay", weightDecay);
+      m.put("steps", steps);
+      m.put("eval_every", evalEvery);
+      m.put("feature_every", featureEvery);
+      m.put("probe_size", probeSize);
+      m.put("loss", "cross-entropy on the answer token");
+      m.put("model", "decoder-only transformer, causal attention");
+      m.put("layers", layers);
+      m.put("width", width);
+      m.put("heads", heads);
+      m.put("feed_forward", 4 * width);
+      m.put("norm", norm.name().toLowerCase(Locale.ROOT) + "-layernorm");
+      m.put("classifier", Double.isNaN(temperature) ? "linear, no bias" : "cosine / tau");
+      if (!Double.isNaN(temperature)) {
+        m.put("temperature", temperature);
+      }
+      m.put("dtype", "float32");
+      return m;
+    }
+  }
+
+  /** Loss and accuracy over a whole set. */
+  record Evaluation(double loss, double accuracy) {}
+
+  private final Config config;
+  private final ModularArithmetic data;
+  private final ModularArithmetic.Split split;
+  private final NDManager manager;
+  private final Model model;
+  private final DecoderTransformer net;
+  private final Trainer trainer;
+  private final ParameterStore inference;
+  private final StepMeasurement measurement;
+  private final FeatureChange featureChange;
+  private final Random sampling;
+  private int[] order;
+  private int cursor;
+  private long step;
+
+  ModularTraining(Config config) {
+    this(config, true);
+  }
+
+  /**
+   * A training run whose last layer computes every position ({@code lastPositionOnly = false}, the
+   * textbook computation, same values) or only the classified one; for benchmarks.
+   */
+  ModularTraining(Config config, boolean lastPositionOnly) {
+    this.config = config;
+    this.data = ModularArithmetic.of(config.operation(), config.modulus());
+    this.split = data.split(config.trainFraction(), config.seed());
+    this.model = Model.newInstance("modular-" + config.operation().id());
+    this.manager = model.getNDManager();
+    DecoderTransformer.Config mc =
+        DecoderTransformer.Config.paper(
+                data.vocabularySize(), data.elements(), ModularArithmetic.SEQUENCE_LENGTH)
+            .withSize(config.width(), config.heads(), config.layers())
+            .withNorm(config.norm())
+            .withTemperature(config.temperature())
+            .withLastPositionOnly(lastPositionOnly);
+    this.net = new DecoderTransformer(mc);
+    model.setBlock(net);
+    // Parameter initialisation draws from the engine's generator: seed it for repeatable runs.
+    Engine.getInstance().setRandomSeed((int) config.seed());
+    DefaultTrainingConfig tc =
+        new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+            .optOptimizer(optimizer(config))
+            .optDevices(new Device[] {manager.getDevice()});
+    this.trainer = model.newTrainer(tc);
+    trainer.initialize(new Shape(config.batchSize(), ModularArithmetic.SEQUENCE_LENGTH));
+    this.inference = new ParameterStore(manager, false);
+    this.measurement = new StepMeasurement(net.classifierWeight());
+    int probe = Math.min(config.probeSize(), split.train().size());
+    this.featureChange =
+        new FeatureChange(
+            net,
+            Arrays.copyOf(split.train().tokens(), probe * ModularArithmetic.SEQUENCE_LENGTH),
+            ModularArithmetic.SEQUENCE_LENGTH,
+            inference);
+    this.sampling = new Random(config.seed() + 1);
+  }
+
+  /** The optimizer of {@code config}, with the linear warm-up. */
+  static Optimizer optimizer(Config c) {
+    float lr = c.learningRate();
+    int warm = c.warmUpSteps();
+    Tracker schedule = t -> warm == 0 ? lr : lr * Math.min(1f, (float) t / warm);
+    return switch (c.optimizer()) {
+      case ADAM ->
+          Optimizer.adam()
+              .optLearningRateTracker(schedule)
+              .optBeta1(c.beta1())
+              .optBeta2(c.beta2())
+              .optEpsilon(c.epsilon())
+              .optWeightDecays(0f)
+              .build();
+      case ADAMW ->
+          Optimizer.adamW()
+              .optLearningRateTracker(schedule)
+              .optBeta1(c.beta1())
+              .optBeta2(c.beta2())
+              .optEpsilon(c.epsilon())
+              .optWeightDecays(c.weightDecay())
+              .build();
+      case SGD ->
+          Optimizer.sgd()
+              .setLearningRateTracker(schedule)
+              .optMomentum(c.momentum())
+              .optWeightDecays(c.weightDecay())
+              .build();
+    };
+  }
+
+  Config config() {
+    return config;
+  }
+
+  ModularArithmetic data() {
+    return data;
+  }
+
+  ModularArithmetic.Split split() {
+    return split;
+  }
+
+  DecoderTransformer network() {
+    return net;
+  }
+
+  Trainer trainer() {
+    return trainer;
+  }
+
+  /** Updates done so far. */
+  long step() {
+    return step;
+  }
+
+  /**
+   * Runs {@code n} more steps, feeding one record per step to {@code monitor} and each feature
+   * change to {@code measurements}. The step that reaches {@link Config#steps()} is always
+   * evaluated.
+   */
+  void train(long n, SlingshotMonitor monitor, Consumer<? super SlingshotEvent> measurements) {
+    long end = step + n;
+    while (step < end) {
+      step++;
+      trainStep(step == config.steps(), monitor, measurements);
+    }
+  }
+
+  private void trainStep(
+      boolean last, SlingshotMonitor monitor, Consumer<? super SlingshotEvent> measurements) {
+    boolean evaluate = last || step % config.evalEvery() == 0;
+    boolean features = config.featureEvery() > 0 && step % config.featureEvery() == 0;
+    try (NDManager scope = manager.newSubManager()) {
+      StepRecord.Builder record;
+      Evaluation train = null;
+      Evaluation validation = null;
+      if (evaluate) {
+        train = evaluate(split.train(), scope);
+        validation = evaluate(split.validation(), scope);
+      }
+      NDList before = features ? featureChange.before(scope) : null;
+      int[] batch = nextBatch();
+      NDArray x = scope.create(gatherTokens(batch), new Shape(batch.length, 4));
+      NDArray y = scope.create(gatherLabels(batch), new Shape(batch.length));
+      NDArray loss;
+      try (GradientCollector gc = trainer.newGradientCollector()) {
+        NDList logits = trainer.forward(new NDList(x));
+        loss = trainer.getLoss().evaluate(new NDList(y), logits);
+        gc.backward(loss);
+      }
+      record = measurement.measure(step, loss);
+      trainer.step();
+      if (evaluate) {
+        record
+            .fullTrainLoss(train.loss())
+            .trainAccuracy(train.accuracy())
+            .testLoss(validation.loss())
+            .testAccuracy(validation.accuracy());
+      }
+      if (features) {
+        measurements.accept(featureChange.after(step, before));
+      }
+      monitor.observe(record.build());
+    }
+  }
+
+  /** Loss and accuracy of the current weights over {@code set}, in inference mode. */
+  Evaluation evaluate(ModularArithmetic.Subset set, NDManager parent) {
+    final int chunk = 1024;
+    int n = set.size();
+    double lossSum = 0;
+    double correct = 0;
+    try (NDManager scope = parent.newSubManager()) {
+      for (int from = 0; from < n; from += chunk) {
+        int to = Math.min(n, from + chunk);
+        int len = ModularArithmetic.SEQUENCE_LENGTH;
+        NDArray x =
+            scope.create(
+                Arrays.copyOfRange(set.tokens(), from * len, to * len), new Shape(to - from, len));
+        NDArray y = scope.create(Arrays.copyOfRange(set.labels(), from, to), new Shape(to - from));
+        NDArray logits = net.forward(inference, new NDList(x), false).singletonOrThrow();
+        NDArray meanLoss = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
+        NDArray hits = logits.argMax(-1).toType(DataType.INT32, false).eq(y).sum();
+        float[] v =
+            meanLoss
+                .mul(to - from)
+                .reshape(1)
+                .concat(hits.toType(DataType.FLOAT32, false).reshape(1))
+                .toFloatArray();
+        lossSum += v[0];
+        correct += v[1];
+      }
+    }
+    return new Evaluation(lossSum / n, correct / n);
+  }
+
+  private int[] nextBatch() {
+    int n = split.train().size();
+    if (order == null || cursor >= n) {
+      order = new int[n];
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      for (int i = n - 1; i > 0; i--) {
+        int j = sampling.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      cursor = 0;
+    }
+    // Power et al.'s iterator: consecutive slices of a per-epoch permutation, the last one short.
+    int size = Math.min(config.batchSize(), n - cursor);
+    int[] batch = Arrays.copyOfRange(order, cursor, cursor + size);
+    cursor += size;
+    return batch;
+  }
+
+  private int[] gatherTokens(int[] batch) {
+    int len = ModularArithmetic.SEQUENCE_LENGTH;
+    int[] out = new int[batch.length * len];
+    int[] all = split.train().tokens();
+    for (int k = 0; k < batch.length; k++) {
+      System.arraycopy(all, batch[k] * len, out, k * len, len);
+    }
+    return out;
+  }
+
+  private int[] gatherLabels(int[] batch) {
+    int[] out = new int[batch.length];
+    int[] all = split.train().labels();
+    for (int k = 0; k < batch.length; k++) {
+      out[k] = all[batch[k]];
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    trainer.close();
+    model.close();
+  }
+}

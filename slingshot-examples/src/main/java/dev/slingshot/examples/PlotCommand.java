@@ -1,0 +1,56 @@
+package dev.slingshot.examples;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code slingshot plot DIR}: regenerates a run directory's plots and report from its records. */
+@Command(
+    name = "plot",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Regenerates loss.png, accuracy.png and report.md of a run directory from its",
+      "config.json, metrics.jsonl and events.jsonl alone (also for a killed run)."
+    })
+final class PlotCommand implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DIR", description = "A run directory")
+  Path dir;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "not a directory: " + dir);
+    }
+    RunAnalysis run;
+    try {
+      run = RunReport.write(dir);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    PrintWriter o = spec.commandLine().getOut();
+    o.println(
+        run.experiment()
+            + ": "
+            + run.records.size()
+            + " records, "
+            + run.episodes.size()
+            + " slingshot episode(s) ("
+            + RunAnalysis.lateEpisodes(run.episodes)
+            + " after the fit), "
+            + run.intervals.size()
+            + " rule interval(s)");
+    o.println("  " + dir.resolve(RunPlots.LOSS_PNG));
+    o.println("  " + dir.resolve(RunPlots.ACCURACY_PNG));
+    o.println("  " + dir.resolve(RunReport.REPORT_FILE));
+    o.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,64 @@
+package dev.slingshot.examples;
+
+import dev.slingshot.core.SlingshotMonitor;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Training-step throughput of the paper's transformer on modular division (p = 97, 50/50 split,
+ * minibatch 512, Adam): the loop of {@link ModularTraining} with evaluation and feature change off
+ * (the per-step loss and classifier-norm read stay on). Prints one line per timed block and a
+ * summary line {@code djl ms/step median=… min=…}. Threads: {@code -Dai.djl.pytorch.num_threads}.
+ *
+ * <p>Usage: {@code TransformerBench [warmupSteps=50] [blocks=5] [stepsPerBlock=40] [batch=512]
+ * [last|full]}: {@code last} (the default, what training uses) computes only the classified
+ * position in the last layer, {@code full} every position (same values). {@code
+ * scripts/bench/transformer_speed.sh} runs it next to the same model in PyTorch.
+ */
+final class TransformerBench {
+
+  private TransformerBench() {}
+
+  public static void main(String[] args) {
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 50;
+    int blocks = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    int perBlock = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+    int batch = args.length > 3 ? Integer.parseInt(args[3]) : 512;
+    String variant = args.length > 4 ? args[4] : "last";
+    if (!variant.equals("last") && !variant.equals("full")) {
+      throw new IllegalArgumentException("variant must be last or full, got " + variant);
+    }
+    ModularTraining.Config config =
+        ModularTraining.Config.paper().withSchedule(Long.MAX_VALUE, batch, Integer.MAX_VALUE, 0);
+    SlingshotMonitor monitor = SlingshotMonitor.builder().build();
+    double[] ms = new double[blocks];
+    try (ModularTraining training = new ModularTraining(config, variant.equals("last"))) {
+      training.train(warmup, monitor, e -> {});
+      for (int b = 0; b < blocks; b++) {
+        long t0 = System.nanoTime();
+        training.train(perBlock, monitor, e -> {});
+        ms[b] = (System.nanoTime() - t0) / 1e6 / perBlock;
+        System.out.printf(Locale.ROOT, "djl block %d: %.2f ms/step%n", b + 1, ms[b]);
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "djl final loss %.4f after %d steps%n",
+          monitor.lastRecord().trainLoss(),
+          training.step());
+    }
+    double[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    System.out.printf(
+        Locale.ROOT,
+        "djl %s ms/step median=%.2f min=%.2f threads=%s batch=%d steps/block=%d%n",
+        variant,
+        sorted[blocks / 2],
+        sorted[0],
+        System.getProperty("ai.djl.pytorch.num_threads", "default"),
+        batch,
+        perBlock);
+  }
+}

@@ -1,0 +1,39 @@
+package dev.slingshot.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class BenchCommandTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void monitorBenchPrintsATableAndWritesJson() throws Exception {
+    CommandLine cli = Slingshot.commandLine();
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    Path json = dir.resolve("bench.json");
+    int code = cli.execute("bench", "monitor", "--quick", "--json", json.toString());
+    assertThat(code).isZero();
+    assertThat(out.toString()).contains("monitor_records_per_second");
+    JsonNode figures = new ObjectMapper().readTree(json.toFile());
+    assertThat(figures.get("monitor_records_per_second").asDouble()).isPositive();
+  }
+
+  @Test
+  void anUnknownBenchmarkIsAUsageError() {
+    CommandLine cli = Slingshot.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("bench", "everything")).isEqualTo(2);
+    assertThat(err.toString()).contains("everything").contains("monitor");
+  }
+}

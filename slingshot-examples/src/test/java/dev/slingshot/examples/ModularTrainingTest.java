@@ -1,0 +1,106 @@
+package dev.slingshot.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.slingshot.core.RunLog;
+import dev.slingshot.core.SlingshotDetector;
+import dev.slingshot.core.SlingshotMonitor;
+import dev.slingshot.core.StepRecord;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModularTrainingTest {
+
+  /** A reduced run (p = 7, 200 steps) through the code path of the long runs. */
+  @Test
+  void reducedRunWritesOneCompleteRecordPerStep(@TempDir Path dir) throws Exception {
+    ModularTraining.Config config =
+        ModularTraining.Config.paper()
+            .withOperation(ModularArithmetic.Operation.ADD, 7)
+            .withSchedule(200, 512, 50, 40);
+    SlingshotMonitor monitor = SlingshotMonitor.builder().rule(new SlingshotDetector()).build();
+    try (ModularTraining training = new ModularTraining(config);
+        RunLog log = RunLog.attach(monitor, dir)) {
+      training.train(config.steps(), monitor, log::event);
+      assertThat(training.step()).isEqualTo(200);
+    }
+    List<StepRecord> records = RunLog.readRecords(dir.resolve(RunLog.METRICS_FILE));
+    assertThat(records).hasSize(200);
+    for (int i = 0; i < 200; i++) {
+      StepRecord r = records.get(i);
+      assertThat(r.step()).isEqualTo(i + 1);
+      assertThat(Double.isFinite(r.trainLoss())).isTrue();
+      assertThat(r.norm(StepMeasurement.CLASSIFIER_NORM)).isPresent();
+      assertThat(r.norm(StepMeasurement.CLASSIFIER_NORM).getAsDouble()).isPositive();
+      boolean eval = r.step() % 50 == 0;
+      assertThat(r.fullTrainLoss().isPresent()).as("eval at step %d", r.step()).isEqualTo(eval);
+      assertThat(r.testAccuracy().isPresent()).isEqualTo(eval);
+      if (eval) {
+        assertThat(r.trainAccuracy().getAsDouble()).isBetween(0.0, 1.0);
+        assertThat(r.testLoss().getAsDouble()).isFinite();
+      }
+    }
+    // 25 training equations, full batch: the model fits them (Adam, lr 1e-3).
+    assertThat(records.get(199).trainAccuracy().getAsDouble()).isEqualTo(1.0);
+    assertThat(records.get(199).trainLoss()).isLessThan(records.get(0).trainLoss() / 10);
+    // The full-batch step loss is the full-train loss of the same weights.
+    assertThat(records.get(49).trainLoss())
+        .isCloseTo(
+            records.get(49).fullTrainLoss().getAsDouble(),
+            org.assertj.core.api.Assertions.within(1e-5));
+
+    List<JsonNode> features =
+        RunLog.readEvents(dir.resolve(RunLog.EVENTS_FILE)).stream()
+            .filter(e -> e.get("type").asText().equals(FeatureChange.TYPE))
+            .collect(Collectors.toList());
+    assertThat(features.stream().map(e -> e.get("step").asLong()))
+        .containsExactly(40L, 80L, 120L, 160L, 200L);
+    for (JsonNode e : features) {
+      double change = e.get("values").get(FeatureChange.key(1)).asDouble();
+      assertThat(change).isPositive().isLessThan(1.0);
+      assertThat(e.get("values").get(FeatureChange.key(2)).asDouble()).isPositive();
+    }
+  }
+
+  @Test
+  void minibatchesCoverAnEpochAndTheRunIsRepeatable() {
+    ModularTraining.Config config =
+        ModularTraining.Config.paper()
+            .withOperation(ModularArithmetic.Operation.DIV, 7)
+            .withSchedule(6, 8, 3, 0)
+            .withModel(DecoderLayer.Norm.POST, Double.NaN, 16, 2, 1);
+    double[] first = losses(config);
+    double[] second = losses(config);
+    assertThat(second).containsExactly(first);
+  }
+
+  @Test
+  void invalidHyperparametersAreRefused() {
+    ModularTraining.Config paper = ModularTraining.Config.paper();
+    assertThatThrownBy(
+            () -> paper.withOptimizer(ModularTraining.OptimizerKind.ADAM, 1e-3f, 1e-3f, 0))
+        .hasMessageContaining("epsilon");
+    assertThatThrownBy(
+            () -> paper.withOptimizer(ModularTraining.OptimizerKind.ADAM, 1e-3f, 1e-8f, 0.1f))
+        .hasMessageContaining("ADAMW");
+    assertThatThrownBy(() -> paper.withSplit(0.9, 0)).hasMessageContaining("0.9");
+    assertThat(paper.withOptimizer(ModularTraining.OptimizerKind.ADAM, 1e-3f, 1e-4f, 0).epsilon())
+        .isEqualTo(1e-4f);
+  }
+
+  private static double[] losses(ModularTraining.Config config) {
+    SlingshotMonitor monitor = SlingshotMonitor.builder().build();
+    java.util.List<Double> out = new java.util.ArrayList<>();
+    monitor.onRecord(r -> out.add(r.trainLoss()));
+    try (ModularTraining training = new ModularTraining(config)) {
+      // 21 training equations in batches of 8: 8, 8, 5, then a new epoch.
+      training.train(config.steps(), monitor, e -> {});
+    }
+    return out.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+}
