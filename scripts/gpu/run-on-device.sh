@@ -6,20 +6,24 @@
 #
 #   bash .gpu/run-on-device.sh
 #
-# Writes to $OUT (default ./gpu-out), at most 8 files:
+# Writes to $OUT (default ./gpu-out), at most 8 files (the device tool brings back no more):
 #   run.log             everything below, with a timed trace of each command
-#   smoke.txt           the doctor's report with DJL's prebuilt cu128 JNI library
+#   smoke.txt           the doctor's report with DJL's prebuilt cu128 JNI library; after a JVM
+#                       crash or timeout also each check alone and the hs_err files
 #   ldd.txt             ldd and ldd -r (undefined symbols) of the JNI libraries against torch/lib
-#   crash.txt           only after a JVM crash or timeout: each check alone, and hs_err files
 #   jni-build.log       only when the JNI library was rebuilt
 #   smoke-rebuilt.txt   the doctor's report with the rebuilt JNI library (plus the bf16 check)
 #   libdjl_torch.so     the rebuilt JNI library (put it in .gpu/jni-built/ to reuse it)
 #   torch-reference.txt the same matmuls and MLP in the machine's PyTorch (timing reference)
+#   then.txt            only with THEN: the output of `slingshot $THEN`
 # Environment (defaults for the GPU machine):
 #   PYTHON=python3  DEVICE=gpu  FLAVOR=cu128  TORCH_LIB=<torch>/lib  DOCTOR_ARGS=
 #   BUILD_JNI=auto|always|never (auto: only when the prebuilt library did not pass)
 #   REFERENCE=1 (0: skip torch-reference.txt)  WORK=/tmp/slingshot-gpu (where the bundle unpacks)
 #   DOCTOR_TIMEOUT=180  BUILD_TIMEOUT=360 (seconds)
+#   THEN="bench overhead --quick" runs that slingshot command line afterwards with the JNI library
+#   that passed (DJL's default device is the GPU once Engine.getGpuCount() > 0); THEN_TIMEOUT=240,
+#   THEN_JAVA_OPTS. $OUT takes 8 files at most: write THEN's files there sparingly.
 # Exit code: 0 when one JNI library passed every check, else the doctor's code (1 a check
 # failed, 2 the engine did not load, 127 symbol lookup error, 134 crash or abort, 137 timeout).
 set -u -o pipefail
@@ -114,18 +118,19 @@ print("cuda available", torch.cuda.is_available(),
   local rc=${PIPESTATUS[0]} rc2=-1
   if [ "$rc" -ge 124 ]; then
     : "the JVM died (rc=$rc; 127 symbol lookup error, 134 abort, 137 timeout): each check alone"
-    {
+    (
+      set +x
       echo "doctor exit code $rc with the prebuilt JNI library; each check in its own JVM:"
       for c in tensor matmul fp16 backward hvp mlp set index; do
         [ "$rc" = 137 ] && [ "$c" != tensor ] && [ "$c" != index ] && continue  # a hang: 2 only
         DOCTOR_TIMEOUT=60 doctor --device "$device" --only "$c" 2>&1 |
-          grep -E '^\[|^summary|Exception|Error|error|lookup' | head -20
+          grep -E '^\[(PASS|FAIL|SKIP)\]|^summary|Exception|Error:|lookup error|terminate|fatal' | head -20
         echo "-> $c: exit code ${PIPESTATUS[0]}"
       done
       for f in "$work"/crash/hs_err_*.log; do
         [ -f "$f" ] && { echo "==== $f"; cat "$f"; }
       done
-    } 2>&1 | tee "$OUT/crash.txt"
+    ) 2>&1 | tee -a "$OUT/smoke.txt"
   fi
 
   if [ "$build" = always ] || { [ "$build" = auto ] && [ "$rc" != 0 ]; }; then
@@ -168,6 +173,21 @@ print("cuda available", torch.cuda.is_available(),
     fi
   fi
 
+  if [ -n "${THEN:-}" ]; then
+    : "=== 8b. THEN: slingshot $THEN, with the JNI library that passed"
+    local cache=""
+    if [ "$rc" = 0 ]; then cache="$work/djl-cache"; elif [ "$rc2" = 0 ]; then cache="$work/djl-cache-built"; fi
+    if [ -n "$cache" ]; then
+      # shellcheck disable=SC2086
+      DJL_CACHE_DIR="$cache" timeout --signal=QUIT --kill-after=15 "${THEN_TIMEOUT:-240}" \
+        "$java" "${jopts[@]}" ${THEN_JAVA_OPTS:-} -cp "$work/lib/*" dev.slingshot.examples.Slingshot $THEN \
+        2>&1 | tee "$OUT/then.txt"
+      echo "THEN exit code ${PIPESTATUS[0]}" | tee -a "$OUT/then.txt"
+    else
+      echo "THEN skipped: no JNI library passed every check" | tee "$OUT/then.txt"
+    fi
+  fi
+
   if [ "${REFERENCE:-1}" = 1 ]; then
     : "=== 9. the same work in the machine's PyTorch"
     local tdev=cpu
@@ -179,7 +199,7 @@ print("cuda available", torch.cuda.is_available(),
   echo
   echo "=== RESULT"
   echo "prebuilt $flavor JNI: doctor exit code $rc  (0 all passed, 1 a check failed, 2 engine not loaded, 127 symbol lookup error, 134 crash or abort, 137 timeout)"
-  grep -hE '^\[(PASS|FAIL|SKIP)\]|^summary' "$OUT/smoke.txt" | cut -c1-200
+  grep -hE '^\[(PASS|FAIL|SKIP)\]|^summary|^-> |lookup error|terminate called|A fatal error' "$OUT/smoke.txt" | cut -c1-200
   if [ "$rc2" != -1 ]; then
     echo "rebuilt JNI: doctor exit code $rc2"
     grep -hE '^\[(PASS|FAIL|SKIP)\]|^summary' "$OUT/smoke-rebuilt.txt" | cut -c1-200

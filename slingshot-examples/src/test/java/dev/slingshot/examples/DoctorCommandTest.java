@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -89,6 +91,28 @@ class DoctorCommandTest {
     assertThat(r.exitCode()).isEqualTo(1);
   }
 
+  /** Picocli reflects on every subcommand: the doctor's DJL types must stay in {@link Doctor}. */
+  @Test
+  void itsHelpLoadsNoDjlClass() throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process p =
+        new ProcessBuilder(
+                java.toString(),
+                "-verbose:class",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Slingshot.class.getName(),
+                "doctor",
+                "--help")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(output).isZero();
+    assertThat(output).contains(DoctorCommand.class.getName()).contains("--matmul-size");
+    assertThat(output.lines().filter(l -> l.contains("ai.djl."))).isEmpty();
+  }
+
   @Test
   void readsTheVersionOfAPipInstalledTorch(@TempDir Path dir) throws IOException {
     Path lib = Files.createDirectories(dir.resolve("torch").resolve("lib"));
@@ -101,8 +125,8 @@ class DoctorCommandTest {
             + "cuda: Optional[str] = '13.0'\n"
             + "git_version = 'abc123'\n");
 
-    assertThat(DoctorCommand.torchVersionFile(lib))
+    assertThat(Doctor.torchVersionFile(lib))
         .isEqualTo("__version__=2.11.0+cu130, cuda=13.0, git_version=abc123");
-    assertThat(DoctorCommand.torchVersionFile(dir)).isNull();
+    assertThat(Doctor.torchVersionFile(dir)).isNull();
   }
 }
