@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       StatsCommand.class,
       ListCommand.class,
       PlotCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      DoctorCommand.class
     })
 public final class Slingshot implements Runnable {
 
