@@ -133,6 +133,28 @@ enum Experiment {
           "Default length 20,000 full-batch steps; the paper does not state its run lengths."),
       optimizersDefaults()),
 
+  MODULAR(
+      "modular",
+      "Power et al.'s algorithmic datasets (--set op=div default; 17 operations, p=97, train"
+          + " fraction 0.5), decoder-only transformer 2 layers x width 128 x 4 heads (post-LN,"
+          + " causal), cross-entropy on the answer token, Adam lr 1e-3 with 10-step warm-up,"
+          + " betas (0.9, 0.98), eps 1e-8, batch 512",
+      "Thilak et al. 2022, Sec. 2 and App. B (Fig. 2: division; --set eps=... for Figs. 4 and"
+          + " 50, optimizer=adamw weight_decay=... for App. C.1, tau=... for App. C.2,"
+          + " optimizer=sgd lr=... for App. B.2, op=... fraction=... for App. B.3)",
+      List.of(
+          "Post-LayerNorm (the original transformer's, as in Power et al.'s grokking code the"
+              + " paper builds on); --set norm=pre for pre-LN.",
+          "DJL Adam adds eps to the uncorrected sqrt(v): DJL's eps equals PyTorch's"
+              + " eps/sqrt(1-beta2^t), 7.1x at t=1 with beta2 0.98 and 1.0x after ~1000 steps.",
+          "Minibatches: consecutive slices of a per-epoch permutation of the training set, the"
+              + " last one short (Power et al.'s iterator); evaluations after the step's update.",
+          "Default length 100,000 steps; the paper's Adam runs are about 500,000 steps long"
+              + " (App. B.2: SGD gets 1.5M, '3 times' Adam's).",
+          "tau > 0 replaces the linear classifier by logits = cos(w, f(x))/tau (App. C.2); the"
+              + " 'last layer' norm is then the norm of the unnormalised w."),
+      modularDefaults()),
+
   TOY_QUADRATIC(
       "toy-quadratic",
       "App. D's sign-like adaptive update x <- x - mu*g/(|g|+eps), g = Ax+B, on a quadratic with"
@@ -198,7 +220,7 @@ enum Experiment {
       problems.add(
           "informative=" + s.getInt("informative") + " must not exceed dim=" + s.getInt("dim"));
     }
-    if (has.containsKey("batch") && s.getInt("batch") > s.getInt("train_size")) {
+    if (has.containsKey("train_size") && s.getInt("batch") > s.getInt("train_size")) {
       problems.add(
           "batch=" + s.getInt("batch") + " must not exceed train_size=" + s.getInt("train_size"));
     }
@@ -213,6 +235,15 @@ enum Experiment {
     if (this == OPTIMIZERS) {
       FashionMnist.requireFiles();
     }
+    if (this == MODULAR) {
+      try {
+        ModularExperiment.config(s);
+        ModularArithmetic.of(ModularArithmetic.Operation.parse(s.getString("op")), s.getInt("p"));
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException(
+            "invalid settings for " + id + ": " + ex.getMessage(), ex);
+      }
+    }
   }
 
   /** Trains (or, for {@code toy-quadratic}, iterates) this experiment into {@code dir}. */
@@ -221,6 +252,7 @@ enum Experiment {
     return switch (this) {
       case SYNTHETIC, OPTIMIZERS -> ClassifierTraining.run(this, s, dir, progress);
       case TOY_QUADRATIC -> ToyQuadratic.run(this, s, dir, progress);
+      case MODULAR -> ModularExperiment.train(this, s, dir, progress, null);
       default -> ParityTraining.run(this, s, dir, progress);
     };
   }
@@ -319,6 +351,95 @@ enum Experiment {
     k.add(Settings.Key.ofInt("batch", 200, 1, 1_000_000, "minibatch size (200: full batch)"));
     k.add(Settings.Key.ofLong("steps", 20_000, 1, "optimizer steps"));
     k.addAll(common());
+    return List.copyOf(k);
+  }
+
+  private static List<Settings.Key> modularDefaults() {
+    List<Settings.Key> k = new ArrayList<>();
+    k.add(
+        Settings.Key.ofChoice(
+            "op",
+            "div",
+            List.of(ModularArithmetic.Operation.ids()),
+            "the operation (App. B); div is the paper's Fig. 2"));
+    k.add(Settings.Key.ofInt("p", 97, 2, 10_000, "prime modulus (ignored by the s5_* operations)"));
+    k.add(Settings.Key.ofDouble("fraction", 0.5, 0.3, 0.8, "training fraction of all equations"));
+    k.add(
+        Settings.Key.ofChoice(
+            "optimizer",
+            "adam",
+            List.of("adam", "adamw", "sgd"),
+            "Adam (no weight decay), AdamW (App. C.1) or SGD with momentum (App. B.2)"));
+    k.add(Settings.Key.ofDouble("lr", 1e-3, 0, 10, "peak learning rate"));
+    k.add(Settings.Key.ofInt("warmup", 10, 0, 1_000_000, "linear warm-up steps"));
+    k.add(Settings.Key.ofDouble("beta1", 0.9, 0, 0.999999, "first-moment decay"));
+    k.add(Settings.Key.ofDouble("beta2", 0.98, 0, 0.999999, "second-moment decay"));
+    k.add(Settings.Key.ofDouble("eps", 1e-8, 1e-8, 1e-4, "Adam epsilon (DJL semantics)"));
+    k.add(
+        Settings.Key.ofDouble(
+            "weight_decay", 0, 0, 10, "AdamW: decoupled; SGD: L2 (Adam runs without)"));
+    k.add(Settings.Key.ofDouble("momentum", 0.9, 0, 0.999999, "SGD momentum"));
+    k.add(Settings.Key.ofInt("batch", 512, 1, 1_000_000, "minibatch size"));
+    k.add(Settings.Key.ofLong("steps", 100_000, 1, "optimizer steps"));
+    k.add(
+        Settings.Key.ofDouble(
+            "tau", 0, 0, 100, "0: linear classifier; > 0: cosine classifier / tau (App. C.2)"));
+    k.add(Settings.Key.ofChoice("norm", "post", List.of("post", "pre"), "LayerNorm placement"));
+    k.add(Settings.Key.ofInt("width", 128, 1, 100_000, "model width"));
+    k.add(Settings.Key.ofInt("heads", 4, 1, 1024, "attention heads (must divide width)"));
+    k.add(Settings.Key.ofInt("layers", 2, 1, 1024, "decoder layers"));
+    k.add(
+        Settings.Key.ofInt(
+            "measure_every", 1, 1, Integer.MAX_VALUE, "norms and update norm period, in steps"));
+    k.add(
+        Settings.Key.ofInt(
+            "cosine_every",
+            100,
+            0,
+            Integer.MAX_VALUE,
+            "cosine distance from init period (App. B.1; 0: off; a multiple of measure_every)"));
+    k.add(
+        Settings.Key.ofInt(
+            "feature_every",
+            100,
+            0,
+            Integer.MAX_VALUE,
+            "feature change period on a fixed probe batch (Fig. 2e-f; 0: off)"));
+    k.add(
+        Settings.Key.ofLong(
+            "sharpness_every",
+            0,
+            0,
+            "update sharpness probe period (Fig. 3, App. D; 0: off): one Hessian-vector product"));
+    k.add(
+        Settings.Key.ofLong(
+            "sharpness_dense",
+            0,
+            0,
+            "also probe every step for this many steps from each norm-phase change and slingshot"
+                + " boundary (needs sharpness_every > 0)"));
+    k.add(
+        Settings.Key.ofChoice(
+            "probes",
+            "sharpness",
+            List.of("sharpness", "all"),
+            "probe quantities: update sharpness, or also lambda_max, effective step and"
+                + " preconditioned sharpness"));
+    k.addAll(common());
+    k.add(
+        Settings.Key.ofLong(
+            "checkpoint_every",
+            5_000,
+            0,
+            "write DIR/checkpoint/ every this many steps, for run --resume (0: never)"));
+    k.add(
+        Settings.Key.ofChoice(
+            "reset",
+            "never",
+            List.of("never", "episode_onset", "periodic"),
+            "reset the optimizer state: never, at each slingshot episode onset after the fit,"
+                + " or every reset_every steps"));
+    k.add(Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"));
     return List.copyOf(k);
   }
 

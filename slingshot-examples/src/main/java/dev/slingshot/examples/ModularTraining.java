@@ -8,24 +8,25 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import dev.slingshot.core.SlingshotEvent;
-import dev.slingshot.core.SlingshotMonitor;
 import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.Slingshot;
+import dev.slingshot.djl.SlingshotOptions;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Trains the {@link DecoderTransformer} on one {@link ModularArithmetic} dataset as in Thilak et
@@ -39,17 +40,17 @@ import org.slf4j.LoggerFactory;
  * at t = 100 and 1 + 10⁻⁹ at t = 1000, so after the first few hundred updates, long before the
  * late-training regime where slingshots happen, the two conventions coincide.
  *
- * <p><b>Each step</b> t (1-based): the minibatch loss and classifier norm are measured after
- * backward and before the update ({@link StepMeasurement}); every {@code evalEvery} steps (and at
- * the last step) the full training and validation sets are evaluated with the same pre-update
- * weights and the record carries their loss and accuracy (full_train_loss = train loss over the
- * whole training set); every {@code featureEvery} steps the {@link FeatureChange} of update t is
- * measured on a fixed probe of the first {@code probeSize} training equations and handed to the
- * measurement consumer. One {@link StepRecord} per step goes to the monitor.
+ * <p><b>Each step</b> t (1-based) of an instrumented run, the slingshot-djl adapter ({@link
+ * Slingshot#attach}) records the minibatch loss of batch t (before update t), the classifier
+ * weight's norm (the "last layer", Fig. 2a), the per-block norms, the update norm after update t
+ * and, on its schedules, the cosine distance from initialisation and the second-order probes. Every
+ * {@code evalEvery} steps (and at the last step) the full training and validation sets are
+ * evaluated after update t and the record carries their loss and accuracy (full_train_loss = train
+ * loss over the whole training set); every {@code featureEvery} steps the {@link FeatureChange} of
+ * update t is measured on a fixed probe of the first {@code probeSize} training equations and
+ * published to the monitor. A plain run (no adapter) only trains, for benchmarks.
  */
 final class ModularTraining implements AutoCloseable {
-
-  private static final Logger LOG = LoggerFactory.getLogger(ModularTraining.class);
 
   /** The optimizer families of the paper. */
   enum OptimizerKind {
@@ -118,7 +119,8 @@ final class ModularTraining implements AutoCloseable {
       require(layers > 0, "layers", layers);
       if (optimizer == OptimizerKind.ADAM && weightDecay != 0) {
         throw new IllegalArgumentException(
-            "Adam runs without weight decay in the paper; use ADAMW for weight decay "
+            "Adam runs without weight decay in the paper; use AdamW (optimizer=adamw) for weight"
+                + " decay "
                 + weightDecay);
       }
     }
@@ -235,32 +237,6 @@ final class ModularTraining implements AutoCloseable {
           layers);
     }
 
-    Config withMomentum(float m) {
-      return new Config(
-          operation,
-          modulus,
-          trainFraction,
-          seed,
-          batchSize,
-          optimizer,
-          learningRate,
-          warmUpSteps,
-          beta1,
-          beta2,
-          epsilon,
-          weightDecay,
-          m,
-          steps,
-          evalEvery,
-          featureEvery,
-          probeSize,
-          norm,
-          temperature,
-          width,
-          heads,
-          layers);
-    }
-
     Config withSchedule(long n, int batch, int eval, int feature) {
       return new Config(
           operation,
@@ -365,24 +341,43 @@ final class ModularTraining implements AutoCloseable {
   private final NDManager manager;
   private final Model model;
   private final DecoderTransformer net;
+  private final Optimizer optimizer;
+  private final Slingshot slingshot;
   private final Trainer trainer;
+  private final Device device;
   private final ParameterStore inference;
-  private final StepMeasurement measurement;
+  private final Loss evaluationLoss = Loss.softmaxCrossEntropyLoss();
   private final FeatureChange featureChange;
   private final Random sampling;
   private int[] order;
   private int cursor;
   private long step;
 
-  ModularTraining(Config config) {
-    this(config, true);
+  /** A plain, uninstrumented run from step 0 whose last layer computes only the answer position. */
+  ModularTraining(Config config) throws IOException {
+    this(config, true, null, null);
   }
 
   /**
-   * A training run whose last layer computes every position ({@code lastPositionOnly = false}, the
-   * textbook computation, same values) or only the classified one; for benchmarks.
+   * A training run.
+   *
+   * @param lastPositionOnly whether the last layer computes only the classified position ({@code
+   *     false}: every position, the textbook computation with the same values; for benchmarks)
+   * @param instrumentation the slingshot-djl adapter's options for this run, or {@code null} for a
+   *     plain run (benchmarks); the run sets the classifier weight as the last layer, its first
+   *     step, and a record enricher that adds the evaluations every {@link Config#evalEvery()}
+   *     steps
+   * @param checkpoint a checkpoint to continue from (its parameters, optimizer state and step; the
+   *     data order is replayed to that step), or {@code null} to start from the initialisation
+   * @throws IOException when the checkpoint cannot be read
    */
-  ModularTraining(Config config, boolean lastPositionOnly) {
+  ModularTraining(
+      Config config,
+      boolean lastPositionOnly,
+      SlingshotOptions.Builder instrumentation,
+      TrainingCheckpoint.Info checkpoint)
+      throws IOException {
+    long startStep = checkpoint == null ? 0 : checkpoint.step();
     this.config = config;
     this.data = ModularArithmetic.of(config.operation(), config.modulus());
     this.split = data.split(config.trainFraction(), config.seed());
@@ -399,14 +394,42 @@ final class ModularTraining implements AutoCloseable {
     model.setBlock(net);
     // Parameter initialisation draws from the engine's generator: seed it for repeatable runs.
     Engine.getInstance().setRandomSeed((int) config.seed());
+    if (checkpoint != null) {
+      // before the trainer exists: its parameter store keeps the arrays it first sees
+      TrainingCheckpoint.loadParameters(checkpoint, net, manager);
+    }
+    this.optimizer = optimizer(config);
     DefaultTrainingConfig tc =
         new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-            .optOptimizer(optimizer(config))
+            .optOptimizer(optimizer)
             .optDevices(new Device[] {manager.getDevice()});
-    this.trainer = model.newTrainer(tc);
+    if (instrumentation == null) {
+      this.slingshot = null;
+      this.trainer = model.newTrainer(tc);
+    } else {
+      long last = config.steps();
+      int every = config.evalEvery();
+      instrumentation
+          .lastLayer(parameterName(net, net.classifierWeight()))
+          .firstStep(startStep + 1)
+          .recordEnricher(
+              (record, t) -> {
+                if (t % every == 0 || t == last) {
+                  evaluateInto(record);
+                }
+              });
+      this.slingshot = Slingshot.attach(tc, instrumentation.build());
+      this.trainer = model.newTrainer(slingshot.config());
+    }
     trainer.initialize(new Shape(config.batchSize(), ModularArithmetic.SEQUENCE_LENGTH));
+    this.device = trainer.getDevices()[0];
+    if (checkpoint != null) {
+      Map<String, Parameter> named = new LinkedHashMap<>();
+      net.getParameters().forEach(p -> named.put(p.getKey(), p.getValue()));
+      TrainingCheckpoint.restoreOptimizer(checkpoint, optimizer, named);
+      TrainingCheckpoint.skipFirstStepGradientCheck(trainer);
+    }
     this.inference = new ParameterStore(manager, false);
-    this.measurement = new StepMeasurement(net.classifierWeight());
     int probe = Math.min(config.probeSize(), split.train().size());
     this.featureChange =
         new FeatureChange(
@@ -415,6 +438,21 @@ final class ModularTraining implements AutoCloseable {
             ModularArithmetic.SEQUENCE_LENGTH,
             inference);
     this.sampling = new Random(config.seed() + 1);
+    // The data order is a function of (seed, step): stand where a run of startStep updates stood.
+    for (long t = 0; t < startStep; t++) {
+      nextBatch();
+    }
+    this.step = startStep;
+  }
+
+  /** The full name of {@code p} in {@code block.getParameters()} ({@code "classifier_weight"}). */
+  static String parameterName(ai.djl.nn.Block block, Parameter p) {
+    for (var e : block.getParameters()) {
+      if (e.getValue() == p) {
+        return e.getKey();
+      }
+    }
+    throw new IllegalStateException(p.getName() + " is not a parameter of the block");
   }
 
   /** The optimizer of {@code config}, with the linear warm-up. */
@@ -468,59 +506,76 @@ final class ModularTraining implements AutoCloseable {
     return trainer;
   }
 
+  /** The optimizer the trainer steps (unwrapped: its state is what a checkpoint saves). */
+  Optimizer optimizer() {
+    return optimizer;
+  }
+
+  /** The adapter of an instrumented run; {@code null} for a plain one. */
+  Slingshot slingshot() {
+    return slingshot;
+  }
+
   /** Updates done so far. */
   long step() {
     return step;
   }
 
   /**
-   * Runs {@code n} more steps, feeding one record per step to {@code monitor} and each feature
-   * change to {@code measurements}. The step that reaches {@link Config#steps()} is always
-   * evaluated.
+   * Runs {@code n} more steps. An instrumented run's adapter measures each and feeds its monitor
+   * (one {@link StepRecord} per step, the evaluations in it every {@link Config#evalEvery()} steps
+   * and at the last one); every {@link Config#featureEvery()} steps the {@link FeatureChange} of
+   * the update is published to the same monitor as a measurement event.
    */
-  void train(long n, SlingshotMonitor monitor, Consumer<? super SlingshotEvent> measurements) {
+  void train(long n) {
     long end = step + n;
     while (step < end) {
       step++;
-      trainStep(step == config.steps(), monitor, measurements);
+      trainStep();
     }
   }
 
-  private void trainStep(
-      boolean last, SlingshotMonitor monitor, Consumer<? super SlingshotEvent> measurements) {
-    boolean evaluate = last || step % config.evalEvery() == 0;
-    boolean features = config.featureEvery() > 0 && step % config.featureEvery() == 0;
+  private void trainStep() {
+    boolean features =
+        slingshot != null && config.featureEvery() > 0 && step % config.featureEvery() == 0;
     try (NDManager scope = manager.newSubManager()) {
-      StepRecord.Builder record;
-      Evaluation train = null;
-      Evaluation validation = null;
-      if (evaluate) {
-        train = evaluate(split.train(), scope);
-        validation = evaluate(split.validation(), scope);
-      }
       NDList before = features ? featureChange.before(scope) : null;
       int[] batch = nextBatch();
       NDArray x = scope.create(gatherTokens(batch), new Shape(batch.length, 4));
-      NDArray y = scope.create(gatherLabels(batch), new Shape(batch.length));
-      NDArray loss;
+      NDList labels = new NDList(scope.create(gatherLabels(batch), new Shape(batch.length)));
+      NDList logits;
       try (GradientCollector gc = trainer.newGradientCollector()) {
-        NDList logits = trainer.forward(new NDList(x));
-        loss = trainer.getLoss().evaluate(new NDList(y), logits);
-        gc.backward(loss);
+        logits = trainer.forward(new NDList(x));
+        gc.backward(trainer.getLoss().evaluate(labels, logits));
       }
-      record = measurement.measure(step, loss);
+      if (slingshot != null) {
+        // what EasyTrain.trainBatch does after backward: the adapter's listener takes the batch
+        // loss it captured for the record of the coming update
+        // the batch itself too: the probes take the Hessian on the coming batch (not closed here:
+        // a Batch closes its manager, the step's scope)
+        Batch b =
+            new Batch(scope, new NDList(x), labels, batch.length, null, null, step, config.steps());
+        TrainingListener.BatchData bd =
+            new TrainingListener.BatchData(b, Map.of(device, labels), Map.of(device, logits));
+        trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
+      }
       trainer.step();
-      if (evaluate) {
-        record
-            .fullTrainLoss(train.loss())
-            .trainAccuracy(train.accuracy())
-            .testLoss(validation.loss())
-            .testAccuracy(validation.accuracy());
-      }
       if (features) {
-        measurements.accept(featureChange.after(step, before));
+        slingshot.monitor().publish(featureChange.after(step, before));
       }
-      monitor.observe(record.build());
+    }
+  }
+
+  /** The full-train and validation loss and accuracy of the current weights, into the record. */
+  private void evaluateInto(StepRecord.Builder record) {
+    try (NDManager scope = manager.newSubManager()) {
+      Evaluation train = evaluate(split.train(), scope);
+      Evaluation validation = evaluate(split.validation(), scope);
+      record
+          .fullTrainLoss(train.loss())
+          .trainAccuracy(train.accuracy())
+          .testLoss(validation.loss())
+          .testAccuracy(validation.accuracy());
     }
   }
 
@@ -539,7 +594,7 @@ final class ModularTraining implements AutoCloseable {
                 Arrays.copyOfRange(set.tokens(), from * len, to * len), new Shape(to - from, len));
         NDArray y = scope.create(Arrays.copyOfRange(set.labels(), from, to), new Shape(to - from));
         NDArray logits = net.forward(inference, new NDList(x), false).singletonOrThrow();
-        NDArray meanLoss = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
+        NDArray meanLoss = evaluationLoss.evaluate(new NDList(y), new NDList(logits));
         NDArray hits = logits.argMax(-1).toType(DataType.INT32, false).eq(y).sum();
         float[] v =
             meanLoss

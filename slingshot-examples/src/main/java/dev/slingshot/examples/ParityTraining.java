@@ -82,8 +82,13 @@ final class ParityTraining {
 
   /** Sets DJL's offline mode and one PyTorch thread, unless the user set them. */
   static void configureEngine() {
+    configureEngine(1);
+  }
+
+  /** Sets DJL's offline mode and {@code threads} PyTorch threads, unless the user set them. */
+  static void configureEngine(int threads) {
     setIfAbsent("ai.djl.offline", "true");
-    setIfAbsent("ai.djl.pytorch.num_threads", "1");
+    setIfAbsent("ai.djl.pytorch.num_threads", Integer.toString(threads));
     setIfAbsent("ai.djl.pytorch.num_interop_threads", "1");
     System.setProperty("java.awt.headless", "true");
   }
@@ -157,7 +162,9 @@ final class ParityTraining {
     config.put("resumed", resumed);
     config.remove("result");
     RunFiles.writeJson(configFile, config);
-    return train(experiment, s, dir, progress, checkpoint);
+    return experiment == Experiment.MODULAR
+        ? ModularExperiment.train(experiment, s, dir, progress, checkpoint)
+        : train(experiment, s, dir, progress, checkpoint);
   }
 
   private static Result train(
@@ -429,13 +436,7 @@ final class ParityTraining {
   private static void writeConfig(
       Path dir, Experiment e, Settings s, Trainer trainer, List<Parameter> params, ParityLoss loss)
       throws IOException {
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("experiment", e.id());
-    c.put("setup", e.setup());
-    c.put("paper", e.paper());
-    c.put("deviations", e.deviations());
-    c.put("settings", s.values());
-    c.put("seed", s.getLong("seed"));
+    Map<String, Object> c = RunFiles.configHead(e, s);
     Map<String, Object> seeds = new LinkedHashMap<>();
     seeds.put("data", "java.util.SplittableRandom(seed): train set, then test set");
     seeds.put("shuffle", "java.util.SplittableRandom(seed ^ 0x5DEECE66D), Fisher-Yates per epoch");
@@ -469,17 +470,7 @@ final class ParityTraining {
             + (s.getString("optimizer").equals("adamw")
                 ? " decoupled weight decay w -= lr*wd*w before the moments"
                 : " weight decay added to the gradient (L2)"));
-    c.put("dtype", "float32");
-    c.put("engine", trainer.getManager().getEngine().getEngineName());
-    c.put("engine_version", trainer.getManager().getEngine().getVersion());
-    c.put("djl_version", Engine.getDjlVersion());
-    c.put("device", trainer.getDevices()[0].toString());
-    c.put("pytorch_num_threads", System.getProperty("ai.djl.pytorch.num_threads"));
-    c.put("java_version", System.getProperty("java.version"));
-    c.put("java_vendor", System.getProperty("java.vendor"));
-    c.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-    c.put("slingshot_version", version());
-    c.put("started", Instant.now().toString());
+    RunFiles.putEnvironment(c, trainer);
     c.put(
         "records",
         "metrics.jsonl: one record per step; train_loss is the minibatch loss before the"
@@ -513,7 +504,7 @@ final class ParityTraining {
         + s.getInt("batch");
   }
 
-  private static void writeResult(Path dir, long steps, long thisSession, Duration elapsed) {
+  static void writeResult(Path dir, long steps, long thisSession, Duration elapsed) {
     try {
       Map<String, Object> c = RunFiles.readJsonMap(dir.resolve(CONFIG_FILE));
       Map<String, Object> r = new LinkedHashMap<>();

@@ -206,6 +206,6 @@ final class RunAnalysis {
    */
   static OptionalDouble lastLayerNorm(StepRecord r) {
     OptionalDouble v = r.norm(StepRecord.LAST_LAYER);
-    return v.isPresent() ? v : r.norm(StepMeasurement.CLASSIFIER_NORM);
+    return v.isPresent() ? v : r.norm("classifier.weight");
   }
 }

@@ -26,6 +26,40 @@ final class RunFiles {
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /**
+   * The head of a run's {@code config.json}: the experiment, its paper set-up and deviations, every
+   * setting and the seed.
+   */
+  static Map<String, Object> configHead(Experiment e, Settings s) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("experiment", e.id());
+    c.put("setup", e.setup());
+    c.put("paper", e.paper());
+    c.put("deviations", e.deviations());
+    c.put("settings", s.values());
+    c.put("seed", s.getLong("seed"));
+    return c;
+  }
+
+  /**
+   * Where a trained run ran, into its {@code config.json}: dtype, engine and its version, DJL's
+   * version, device, PyTorch threads, Java, OS, slingshot's version and the start time.
+   */
+  static void putEnvironment(Map<String, Object> c, ai.djl.training.Trainer trainer) {
+    ai.djl.engine.Engine engine = trainer.getManager().getEngine();
+    c.put("dtype", "float32");
+    c.put("engine", engine.getEngineName());
+    c.put("engine_version", engine.getVersion());
+    c.put("djl_version", ai.djl.engine.Engine.getDjlVersion());
+    c.put("device", trainer.getDevices()[0].toString());
+    c.put("pytorch_num_threads", System.getProperty("ai.djl.pytorch.num_threads"));
+    c.put("java_version", System.getProperty("java.version"));
+    c.put("java_vendor", System.getProperty("java.vendor"));
+    c.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    c.put("slingshot_version", ParityTraining.version());
+    c.put("started", java.time.Instant.now().toString());
+  }
+
   /** Reads a JSON object as an ordered map. */
   static Map<String, Object> readJsonMap(Path file) throws IOException {
     return JSON.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, Object>>() {});

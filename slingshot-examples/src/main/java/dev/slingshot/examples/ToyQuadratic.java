@@ -205,13 +205,7 @@ final class ToyQuadratic {
       progress.close();
     }
     Duration elapsed = Duration.between(start, Instant.now());
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("experiment", e.id());
-    c.put("setup", e.setup());
-    c.put("paper", e.paper());
-    c.put("deviations", e.deviations());
-    c.put("settings", s.values());
-    c.put("seed", s.getLong("seed"));
+    Map<String, Object> c = RunFiles.configHead(e, s);
     c.put("eps_ratios", EPS_RATIOS);
     c.put("dtype", "float64");
     c.put("java_version", System.getProperty("java.version"));

@@ -53,7 +53,10 @@ class RunCommandTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Experiment.class, mode = EnumSource.Mode.EXCLUDE, names = "TOY_QUADRATIC")
+  @EnumSource(
+      value = Experiment.class,
+      mode = EnumSource.Mode.EXCLUDE,
+      names = {"TOY_QUADRATIC", "MODULAR"})
   void everyExperimentWritesACompleteConsistentRunDirectory(Experiment e, @TempDir Path tmp)
       throws Exception {
     Path dir = tmp.resolve("run");

@@ -1,0 +1,174 @@
+package dev.slingshot.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.slingshot.core.RunLog;
+import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.StepMetrics;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code slingshot run modular} at reduced size (p = 7, a few hundred steps) through the code path
+ * of the long runs: records, events, config, plots, report, checkpoints and {@code --resume}.
+ */
+class ModularExperimentTest {
+
+  private static RunCommandTest.Outcome run(Path dir, int steps, String... sets) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "modular",
+                "--steps",
+                Integer.toString(steps),
+                "--seed",
+                "3",
+                "--no-progress",
+                "--out",
+                dir.toString(),
+                "--set",
+                "p=7",
+                "op=add",
+                "eval_every=50",
+                "feature_every=40"));
+    args.addAll(List.of(sets));
+    return RunCommandTest.execute(args.toArray(String[]::new));
+  }
+
+  @Test
+  void aReducedRunWritesACompleteRunDirectory(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("run");
+    RunCommandTest.Outcome o = run(dir, 200, "cosine_every=10", "sharpness_every=50", "probes=all");
+    assertThat(o.code()).as(o.err()).isZero();
+    assertThat(o.out()).contains("modular: 200 steps");
+
+    List<StepRecord> records = RunLog.readRecords(dir.resolve(RunLog.METRICS_FILE));
+    assertThat(records).hasSize(200);
+    for (StepRecord r : records) {
+      assertThat(r.trainLoss()).isFinite().isPositive();
+      assertThat(r.norm(StepRecord.LAST_LAYER)).isPresent();
+      assertThat(r.updateNorm()).isPresent();
+      boolean eval = r.step() % 50 == 0;
+      assertThat(r.testAccuracy().isPresent()).as("eval at %d", r.step()).isEqualTo(eval);
+      assertThat(r.fullTrainLoss().isPresent()).isEqualTo(eval);
+      boolean cosine = r.step() % 10 == 0;
+      assertThat(r.metrics().containsKey(StepMetrics.COSINE_CLASSIFIER))
+          .as("cosine at %d", r.step())
+          .isEqualTo(cosine);
+    }
+    // p = 7 addition, half of the 49 equations, full batch: Adam fits them in 200 steps
+    assertThat(records.get(199).trainAccuracy().getAsDouble()).isEqualTo(1.0);
+    // the full-batch loss before update 101 is the full-train loss evaluated after update 100
+    assertThat(records.get(100).trainLoss())
+        .isCloseTo(records.get(99).fullTrainLoss().getAsDouble(), within(1e-5));
+
+    List<JsonNode> events = RunLog.readEvents(dir.resolve(RunLog.EVENTS_FILE));
+    assertThat(steps(events, FeatureChange.TYPE)).containsExactly(40L, 80L, 120L, 160L, 200L);
+    List<Long> probes = steps(events, "probe");
+    assertThat(probes).contains(50L, 100L, 150L);
+    for (JsonNode e : events) {
+      if (e.path("type").asText().equals("probe")) {
+        assertThat(e.get("values").has("sharpness.update")).as(e.toString()).isTrue();
+        assertThat(e.get("values").get("sharpness.update").asDouble()).isFinite();
+        assertThat(e.get("values").get("lambda.max").asDouble()).as(e.toString()).isPositive();
+      }
+    }
+
+    Map<String, Object> config = RunFiles.readJsonMap(dir.resolve(ParityTraining.CONFIG_FILE));
+    assertThat(config)
+        .containsKeys(
+            "experiment",
+            "setup",
+            "paper",
+            "deviations",
+            "settings",
+            "training",
+            "parameters",
+            "last_layer",
+            "engine",
+            "djl_version",
+            "device",
+            "result");
+    assertThat((String) config.get("last_layer")).contains("classifier");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> settings = (Map<String, Object>) config.get("settings");
+    assertThat(settings.keySet()).containsExactlyElementsOf(Experiment.MODULAR.defaults().keys());
+    assertThat(settings.get("op")).isEqualTo("add");
+
+    for (String png : List.of(RunPlots.LOSS_PNG, RunPlots.ACCURACY_PNG)) {
+      BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
+      assertThat(img).as(png).isNotNull();
+    }
+    assertThat(Files.readString(dir.resolve(RunReport.REPORT_FILE)))
+        .contains("# Run report: modular");
+  }
+
+  @Test
+  void aResumedRunEndsWhereAnUninterruptedRunEnds(@TempDir Path tmp) throws Exception {
+    Path whole = tmp.resolve("whole");
+    Path cut = tmp.resolve("cut");
+    assertThat(run(whole, 160, "checkpoint_every=100").code()).isZero();
+    assertThat(run(cut, 130, "checkpoint_every=100").code()).isZero();
+    // killed mid-line after step 130: the checkpoint is at 100
+    Files.writeString(
+        cut.resolve(RunLog.METRICS_FILE),
+        "{\"step\":131,\"train_lo",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.APPEND);
+    RunCommandTest.Outcome o =
+        RunCommandTest.execute(
+            "run", "--resume", cut.toString(), "--steps", "160", "--no-progress");
+    assertThat(o.code()).as(o.err()).isZero();
+    assertThat(o.out()).contains("modular: 60 steps");
+
+    List<StepRecord> a = RunLog.readRecords(whole.resolve(RunLog.METRICS_FILE));
+    List<StepRecord> b = RunLog.readRecords(cut.resolve(RunLog.METRICS_FILE));
+    assertThat(b).hasSize(160);
+    for (int i = 0; i < 160; i++) {
+      assertThat(b.get(i).step()).isEqualTo(i + 1);
+      assertThat(b.get(i).trainLoss())
+          .as("loss at %d", i + 1)
+          .isCloseTo(a.get(i).trainLoss(), within(1e-5 * (1 + a.get(i).trainLoss())));
+      double na = a.get(i).norm(StepRecord.LAST_LAYER).getAsDouble();
+      assertThat(b.get(i).norm(StepRecord.LAST_LAYER).getAsDouble())
+          .isCloseTo(na, within(1e-5 * na));
+    }
+    List<JsonNode> ea = RunLog.readEvents(whole.resolve(RunLog.EVENTS_FILE));
+    List<JsonNode> eb = RunLog.readEvents(cut.resolve(RunLog.EVENTS_FILE));
+    assertThat(steps(eb, FeatureChange.TYPE)).isEqualTo(steps(ea, FeatureChange.TYPE));
+  }
+
+  @Test
+  void badSettingsNameTheValueAndWhatWasExpected(@TempDir Path tmp) {
+    RunCommandTest.Outcome op = run(tmp.resolve("a"), 10, "op=pow");
+    assertThat(op.code()).isNotZero();
+    assertThat(op.err()).contains("pow").contains("div").contains("s5_mul");
+    RunCommandTest.Outcome prime = run(tmp.resolve("b"), 10, "p=8");
+    assertThat(prime.code()).isNotZero();
+    assertThat(prime.err()).contains("prime").contains("8");
+    RunCommandTest.Outcome wd = run(tmp.resolve("c"), 10, "weight_decay=0.1");
+    assertThat(wd.code()).isNotZero();
+    assertThat(wd.err()).contains("adamw");
+    assertThat(tmp.resolve("a")).doesNotExist();
+  }
+
+  private static List<Long> steps(List<JsonNode> events, String type) {
+    return events.stream()
+        .filter(e -> e.path("type").asText().equals(type))
+        .map(e -> e.get("step").asLong())
+        .collect(Collectors.toList());
+  }
+}
