@@ -1,20 +1,34 @@
 #!/usr/bin/env python3
-"""PyTorch side of scripts/bench/transformer_speed.sh: the same model, data and optimizer as
-dev.slingshot.examples.TransformerBench, timed the same way.
+"""PyTorch side of scripts/bench/transformer_speed.sh and scripts/gpu/measure-all.sh: the same
+model, data and optimizer as dev.slingshot.examples.TransformerBench, timed the same way.
 
 Model: token embedding + learned position embedding, 2 post-LayerNorm decoder layers (d=128,
 4 heads, causal attention with one bias-free QKV projection, ReLU FFN 4d, bias-free), bias-free
 classifier on the last position. Data: modular division p=97 (b != 0), tokens [a, op, b, =],
 50/50 split, minibatches of 512 from per-epoch permutations. Adam lr 1e-3 (10-step linear
-warm-up), betas (0.9, 0.98), eps 1e-8, no weight decay; cross-entropy. Each step reads the loss
-and the classifier weight norm back (as the DJL loop does).
+warm-up), betas (0.9, 0.98), eps 1e-8, no weight decay; cross-entropy.
 
-usage: transformer_speed.py THREADS [warmup=50] [blocks=5] [steps_per_block=40] [batch=512] [last|full]
+Modes (--modes, comma-separated; each a fresh model with seed 0, timed one after the other):
+  reads   the data on the device; each step reads the loss and the classifier weight norm back
+          (one transfer, like the slingshot-djl cheap tier). The default, and what the CPU
+          comparison in transformer_speed.sh has always timed.
+  plain   the data on the device, nothing read back per step (idiomatic PyTorch; on a GPU the
+          steps are only queued, and the timed block ends with torch.cuda.synchronize()).
+  upload  each batch gathered on the host and copied to the device (a blocking copy), nothing read
+          back: what DJL's plain ModularTraining loop does.
+  bf16    as plain, under torch.autocast(bfloat16) (weights and Adam stay float32).
+On --device cuda every timed block starts and ends with torch.cuda.synchronize().
+
+usage: transformer_speed.py [THREADS] [warmup=50] [blocks=5] [steps_per_block=40] [batch=512]
+                            [last|full] [--device cpu|cuda] [--modes reads,plain,upload,bf16]
+                            [--json FILE]
 """
+import argparse
+import contextlib
+import json
 import math
 import random
 import statistics
-import sys
 import time
 
 import torch
@@ -76,59 +90,129 @@ class Transformer(nn.Module):
         return self.classifier(h[:, -1, :])
 
 
-def main():
-    threads = int(sys.argv[1])
-    warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-    blocks = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-    per_block = int(sys.argv[4]) if len(sys.argv) > 4 else 40
-    batch = int(sys.argv[5]) if len(sys.argv) > 5 else 512
-    variant = sys.argv[6] if len(sys.argv) > 6 else "last"
-    assert variant in ("last", "full"), variant
-    torch.set_num_threads(threads)
-    torch.set_num_interop_threads(1)
-    torch.manual_seed(0)
-    p = 97
+def parse():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("threads", nargs="?", type=int, default=0,
+                    help="torch.set_num_threads (0: torch's default)")
+    ap.add_argument("warmup", nargs="?", type=int, default=50)
+    ap.add_argument("blocks", nargs="?", type=int, default=5)
+    ap.add_argument("per_block", nargs="?", type=int, default=40)
+    ap.add_argument("batch", nargs="?", type=int, default=512)
+    ap.add_argument("variant", nargs="?", default="last", choices=("last", "full"))
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--modes", default="reads",
+                    help="comma-separated: reads, plain, upload, bf16 (default: reads)")
+    ap.add_argument("--json", help="write {torch_transformer[_MODE]_ms_per_step: ...} here "
+                                   "(rewritten after each mode)")
+    a = ap.parse_args()
+    a.modes = [m for m in a.modes.split(",") if m]
+    for m in a.modes:
+        if m not in MODES:
+            ap.error(f"unknown mode {m}; known: {', '.join(MODES)}")
+    return a
+
+
+MODES = ("reads", "plain", "upload", "bf16")
+
+
+def division_data(p=97):
     eqs = [((a, p, b, p + 1), a * pow(b, p - 2, p) % p) for a in range(p) for b in range(1, p)]
     rng = random.Random(0)
     rng.shuffle(eqs)
     train = eqs[: round(0.5 * len(eqs))]
     tokens = torch.tensor([e[0] for e in train], dtype=torch.long)
     labels = torch.tensor([e[1] for e in train], dtype=torch.long)
+    return tokens, labels
 
-    model = Transformer(p + 2, p, 4, last_only=(variant == "last"))
+
+def time_mode(mode, a, device, tokens_cpu, labels_cpu, p=97):
+    torch.manual_seed(0)
+    cuda = device.type == "cuda"
+    on_device = mode != "upload"
+    tokens = tokens_cpu.to(device) if on_device else tokens_cpu
+    labels = labels_cpu.to(device) if on_device else labels_cpu
+    n = len(tokens)
+    model = Transformer(p + 2, p, 4, last_only=(a.variant == "last")).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-8,
                            weight_decay=0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 10))
-    order, cursor = None, len(train)
+    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+                if mode == "bf16" else contextlib.nullcontext())
+    state = {"order": None, "cursor": n}
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(device)
 
     def step():
-        nonlocal order, cursor
-        if cursor >= len(train):
-            order, cursor = torch.randperm(len(train)), 0
-        idx = order[cursor: cursor + batch]
-        cursor += len(idx)
-        loss = F.cross_entropy(model(tokens[idx]), labels[idx])
+        if state["cursor"] >= n:
+            state["order"] = torch.randperm(n, device=tokens.device)
+            state["cursor"] = 0
+        c = state["cursor"]
+        idx = state["order"][c: c + a.batch]
+        state["cursor"] = c + len(idx)
+        x, y = tokens[idx], labels[idx]
+        if not on_device:
+            x, y = x.to(device), y.to(device)
+        with autocast:
+            loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        value = loss.item()
-        norm = model.classifier.weight.detach().norm().item()
+        read = None
+        if mode == "reads":
+            norm = model.classifier.weight.detach().norm()
+            read = torch.stack([loss.detach().float(), norm]).tolist()
         opt.step()
         sched.step()
-        return value, norm
+        return loss, read
 
-    for _ in range(warmup):
+    for _ in range(a.warmup):
         step()
+    sync()
     ms = []
-    for b in range(blocks):
+    loss = None
+    for b in range(a.blocks):
+        sync()
         t0 = time.perf_counter()
-        for _ in range(per_block):
+        for _ in range(a.per_block):
             loss, _ = step()
-        ms.append((time.perf_counter() - t0) * 1000 / per_block)
-        print(f"torch block {b + 1}: {ms[-1]:.2f} ms/step", flush=True)
-    print(f"torch final loss {loss:.4f} after {warmup + blocks * per_block} steps")
-    print(f"torch {variant} ms/step median={statistics.median(ms):.2f} min={min(ms):.2f} "
-          f"threads={torch.get_num_threads()} batch={batch} steps/block={per_block} "
-          f"torch={torch.__version__}")
+        sync()
+        ms.append((time.perf_counter() - t0) * 1000 / a.per_block)
+        tag = "torch" if len(a.modes) == 1 else f"torch[{mode}]"
+        print(f"{tag} block {b + 1}: {ms[-1]:.2f} ms/step", flush=True)
+    print(f"torch[{mode}] final loss {loss.item():.4f} after "
+          f"{a.warmup + a.blocks * a.per_block} steps")
+    print(f"torch {a.variant} ms/step median={statistics.median(ms):.2f} min={min(ms):.2f} "
+          f"threads={torch.get_num_threads()} batch={a.batch} steps/block={a.per_block} "
+          f"torch={torch.__version__} mode={mode} device={device_name(device)}", flush=True)
+    return statistics.median(ms)
+
+
+def device_name(device):
+    if device.type == "cuda":
+        return "cuda:" + torch.cuda.get_device_name(device).replace(" ", "_")
+    return "cpu"
+
+
+def main():
+    a = parse()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
+    device = torch.device(a.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    tokens, labels = division_data()
+    figures = {}
+    for mode in a.modes:
+        ms = time_mode(mode, a, device, tokens, labels)
+        key = "torch_transformer_ms_per_step" if mode == "plain" else \
+            f"torch_transformer_{mode}_ms_per_step"
+        figures[key] = round(ms, 4)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(figures, f, indent=1)
+                f.write("\n")
 
 
 if __name__ == "__main__":

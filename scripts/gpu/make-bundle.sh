@@ -13,7 +13,8 @@
 #   MAX_MIB    fail if BUNDLE_DIR is larger (default 55)
 #
 # BUNDLE_DIR then holds (everything else is inside the archive, unpacked there by the runner):
-#   run-on-device.sh, build-jni.sh  the scripts, copied from scripts/gpu/
+#   run-on-device.sh, build-jni.sh, measure-all.sh, transformer_speed.py
+#                                   the scripts, copied from scripts/gpu/ and scripts/bench/
 #   slingshot-gpu.tar.xz            jre/ (jlink'd JRE 17, stripped), lib/ (slingshot-examples.jar and its
 #                                   runtime jars, without pytorch-native-cpu), djl-cache/ (DJL's
 #                                   cu128 JNI library, pre-extracted where DJL looks for it),
@@ -123,7 +124,8 @@ cp "$root/scripts/gpu/torch_mlp_reference.py" "$stage/"
 find "$bundle" -mindepth 1 -maxdepth 1 -not -name jni-built -exec rm -rf {} +
 tar -C "$stage" -cf - jre lib djl-cache $( [ -d "$stage/jni-src" ] && echo jni-src ) \
   torch_mlp_reference.py | xz -T0 -6 >"$bundle/slingshot-gpu.tar.xz"
-cp "$root/scripts/gpu/run-on-device.sh" "$root/scripts/gpu/build-jni.sh" "$bundle/"
+cp "$root/scripts/gpu/run-on-device.sh" "$root/scripts/gpu/build-jni.sh" "$root/scripts/gpu/measure-all.sh" \
+  "$root/scripts/bench/transformer_speed.py" "$bundle/"
 chmod +x "$bundle"/*.sh
 {
   echo "slingshot GPU bundle, made $(date -u +%FT%TZ) by scripts/gpu/make-bundle.sh"

@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
       "Figures:",
       "  monitor   monitor_records_per_second (every cheap rule on)",
       "  overhead  overhead_cheap_mlp_ratio, overhead_cheap_transformer_ratio,",
-      "            overhead_probe16_mlp_ratio (instrumented / plain time, same steps)",
+      "            overhead_probe16_mlp_ratio, overhead_probe16_transformer_ratio",
+      "            (instrumented / plain time, same steps; probe16: every second-order",
+      "            probe every 16 steps; on a GPU each timed chunk ends when its work ran)",
       "  hvp       hvp_over_grad_ratio (128-512-512-10 MLP, batch 256),",
       "            probe_native_growth_bytes_per_call (10,000 probe calls after warm-up)",
       "  eigen     lambda_hvps_warm, lambda_hvps_cold (HVPs per lambda_max to 1e-3)"

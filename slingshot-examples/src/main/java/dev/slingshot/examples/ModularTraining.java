@@ -21,6 +21,7 @@ import ai.djl.training.tracker.Tracker;
 import dev.slingshot.core.StepRecord;
 import dev.slingshot.djl.Slingshot;
 import dev.slingshot.djl.SlingshotOptions;
+import dev.slingshot.djl.internal.DeviceSync;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -519,6 +520,19 @@ final class ModularTraining implements AutoCloseable {
   /** Updates done so far. */
   long step() {
     return step;
+  }
+
+  /** The device the run trains on (DJL's default device: the first GPU when DJL sees one). */
+  Device device() {
+    return device;
+  }
+
+  /**
+   * Returns when the device has run every step queued so far: on a GPU, {@link #train} returns as
+   * soon as the work is queued (a plain run reads nothing back), so timings end with this.
+   */
+  void awaitDevice() {
+    DeviceSync.await(manager);
   }
 
   /**

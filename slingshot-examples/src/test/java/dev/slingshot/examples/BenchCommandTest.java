@@ -29,6 +29,27 @@ class BenchCommandTest {
   }
 
   @Test
+  void quickOverheadBenchWritesEveryOverheadFigure() throws Exception {
+    CommandLine cli = Slingshot.commandLine();
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    Path json = dir.resolve("overhead.json");
+    int code = cli.execute("bench", "overhead", "--quick", "--json", json.toString());
+    assertThat(code).isZero();
+    JsonNode figures = new ObjectMapper().readTree(json.toFile());
+    for (String name :
+        new String[] {
+          "overhead_cheap_mlp_ratio",
+          "overhead_probe16_mlp_ratio",
+          "overhead_cheap_transformer_ratio",
+          "overhead_probe16_transformer_ratio"
+        }) {
+      assertThat(out.toString()).contains(name);
+      assertThat(figures.get(name).asDouble()).as(name).isPositive().isFinite();
+    }
+  }
+
+  @Test
   void anUnknownBenchmarkIsAUsageError() {
     CommandLine cli = Slingshot.commandLine();
     StringWriter err = new StringWriter();

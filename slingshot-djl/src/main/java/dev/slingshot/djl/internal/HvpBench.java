@@ -88,15 +88,20 @@ public final class HvpBench {
       double[] fb = new double[repetitions];
       double[] hv = new double[repetitions];
       double[] hg = new double[repetitions];
+      // Each timed segment ends when the device's queued work is done (DeviceSync: on a GPU the
+      // calls return before their kernels have run).
       for (int r = -10; r < repetitions; r++) { // 10 warm-up rounds
+        DeviceSync.await(m);
         long t0 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
           mlp.forwardBackward(batch);
+          DeviceSync.await(m);
         }
         long t1 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
           NDArray loss = HessianProbe.lossWithGraph(() -> mlp.loss(batch));
           probe.exact(loss, mlp.params).apply(v).close();
+          DeviceSync.await(m);
         }
         long t2 = System.nanoTime();
         long t3;
@@ -105,8 +110,10 @@ public final class HvpBench {
           NDArray loss = HessianProbe.lossWithGraph(() -> mlp.loss(batch));
           HessianVectorProduct<NDList> h = probe.exact(loss, mlp.params);
           h.apply(v).close();
+          DeviceSync.await(m);
           t3 = System.nanoTime();
           h.apply(v).close();
+          DeviceSync.await(m);
           t4 = System.nanoTime();
         }
         if (r >= 0) {

@@ -73,10 +73,7 @@ public final class OverheadBench {
    * @param chunks how many chunk pairs (plain and instrumented) to time
    */
   public static Result probe16Mlp(int chunkSteps, int chunks) {
-    return mlp(
-        chunkSteps,
-        chunks,
-        SlingshotOptions.custom().probes(ProbeSchedule.everySteps(PROBE_EVERY)).build());
+    return mlp(chunkSteps, chunks, probe16Options());
   }
 
   /**
@@ -88,6 +85,14 @@ public final class OverheadBench {
    */
   public static double probe16MlpRatio(int steps, int rounds) {
     return probe16Mlp(steps, rounds).ratio();
+  }
+
+  /**
+   * The options of the probe tier: the default cheap tier plus every second-order probe every
+   * {@value #PROBE_EVERY} steps on the current batch, default Lanczos settings.
+   */
+  public static SlingshotOptions probe16Options() {
+    return SlingshotOptions.custom().probes(ProbeSchedule.everySteps(PROBE_EVERY)).build();
   }
 
   /** {@link #mlp(int, int)} with the given options for the instrumented run. */
@@ -221,7 +226,11 @@ public final class OverheadBench {
       this.data = data;
     }
 
-    /** Trains {@code steps} steps and returns the seconds taken. */
+    /**
+     * Trains {@code steps} steps and returns the seconds taken, up to the end of the device's work
+     * ({@link DeviceSync}: on a GPU the plain loop reads nothing back and would otherwise leave its
+     * queued work to the next timed chunk).
+     */
     double run(int steps) {
       long t0 = System.nanoTime();
       for (int i = 0; i < steps; i++) {
@@ -230,6 +239,7 @@ public final class OverheadBench {
         trainer.step();
         batch.close();
       }
+      DeviceSync.await(trainer.getManager());
       return (System.nanoTime() - t0) / 1e9;
     }
 
