@@ -36,7 +36,7 @@
 #   T_TORCH=120 T_DJL=120 T_OVERHEAD=200 T_HVP=120  the most seconds each part may take
 #   RESERVE_S=45    kept back at the end (plots of the long run, packing)
 #   LONG_STEPS      the long run's steps (default: what fits, from the measured ms/step)
-#   LONG_FACTOR=1.6 the long run's ms/step over the plain DJL ms/step (evaluations every 100
+#   LONG_FACTOR=1.25 the long run's ms/step over the plain DJL ms/step (evaluations every 100
 #                   steps, feature change, probes), for that estimate
 #   LONG_MAX=100000 LONG_SET="" (more --set KEY=VALUE for the long run)
 #   MEASURE_JAVA_OPTS e.g. -Dai.djl.pytorch.num_threads=1 (read by the launcher)
@@ -195,7 +195,7 @@ if [ "$DJL_OK" = 1 ]; then
       steps="$LONG_STEPS"
     elif [ -n "$ms" ]; then
       # 15 s for the JVM, the engine and the model; the rest at LONG_FACTOR x the plain step
-      steps="$(awk -v s="$box" -v ms="$ms" -v f="${LONG_FACTOR:-1.6}" -v max="${LONG_MAX:-100000}" \
+      steps="$(awk -v s="$box" -v ms="$ms" -v f="${LONG_FACTOR:-1.25}" -v max="${LONG_MAX:-100000}" \
         'BEGIN { n = int((s - 15) * 1000 / (ms * f) / 100) * 100; if (n > max) n = max; if (n < 100) n = 100; print n }')"
     else
       steps="${LONG_MAX:-100000}" # unknown speed: as many as the time box lets it do
