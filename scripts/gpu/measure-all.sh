@@ -113,7 +113,7 @@ ratio() {
 get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { if (v != "") print v }' "$FIG"; }
 
 # part NAME CAP CMD...: runs CMD for at most min(CAP, time left - RESERVE_S) seconds, its output in
-# $LOGS/NAME.log (and on the console); records status_NAME_rc and status_NAME_seconds.
+# $LOGS/NAME.log and on the console; records status_NAME_rc and status_NAME_seconds.
 part() {
   local name="$1" cap="$2"
   shift 2
@@ -126,9 +126,10 @@ part() {
   fi
   log "$name: up to ${box}s: $*"
   local t=$SECONDS
-  timeout --signal=TERM --kill-after=15 "$box" "$@" >"$LOGS/$name.log" 2>&1
-  local rc=$?
-  grep -vE 'DEBUG|^\[main\] INFO' "$LOGS/$name.log" | tail -n 60
+  # the whole output to the part's log, and as it comes (less DJL's debug lines) to the console
+  timeout --signal=TERM --kill-after=15 "$box" "$@" 2>&1 | tee "$LOGS/$name.log" |
+    grep --line-buffered -vE 'DEBUG|^\[main\] INFO'
+  local rc=${PIPESTATUS[0]}
   fig "status_${name}_rc" "$rc"
   fig "status_${name}_seconds" "$((SECONDS - t))"
   log "$name: exit code $rc after $((SECONDS - t))s$([ "$rc" = 124 ] && echo ' (time box)')"
