@@ -52,7 +52,7 @@ final class DjlBench {
    * 512, Adam with warm-up), 2 PyTorch threads.
    */
   static OverheadBench.Result transformer(int chunkSteps, int chunks) {
-    ModularTraining.Config c = ModularTraining.Config.paper();
+    ModularTraining.Config c = ModularExperiment.config();
     ModularArithmetic data = ModularArithmetic.of(c.operation(), c.modulus());
     ModularArithmetic.Subset train = data.split(c.trainFraction(), c.seed()).train();
     DecoderTransformer.Config mc =
