@@ -143,8 +143,9 @@ enum Experiment {
           + " 50, optimizer=adamw weight_decay=... for App. C.1, tau=... for App. C.2,"
           + " optimizer=sgd lr=... for App. B.2, op=... fraction=... for App. B.3)",
       List.of(
-          "Post-LayerNorm (the original transformer's, as in Power et al.'s grokking code the"
-              + " paper builds on); --set norm=pre for pre-LN.",
+          "Post-LayerNorm: the paper does not say where its LayerNorms sit; its reference for"
+              + " the decoder-only transformer (Vaswani et al. 2017) is post-LN. --set norm=pre"
+              + " for pre-LN.",
           "DJL Adam adds eps to the uncorrected sqrt(v): DJL's eps equals PyTorch's"
               + " eps/sqrt(1-beta2^t), 7.1x at t=1 with beta2 0.98 and 1.0x after ~1000 steps.",
           "Minibatches: consecutive slices of a per-epoch permutation of the training set, the"
