@@ -48,9 +48,7 @@ enum Experiment {
               + " and batch 32 are ours (as in the recorded PyTorch run).",
           "DJL AdamW adds eps to the uncorrected sqrt(v) (see `parity`).",
           "The parity labels use the first k input coordinates (indices 0..k-1).",
-          "Init: PyTorch's nn.Linear default, as in `parity`.",
-          "Not yet reported: the per-coordinate update size at slingshot onset against the"
-              + " study's sqrt(10)*lr (needs the slingshot-djl adapter's update capture)."),
+          "Init: PyTorch's nn.Linear default, as in `parity`."),
       defaults(40, 3, 1000, 1000, List.of(128), "cross_entropy", "adamw", 0.01, 0.01, 60_000)),
 
   PARITY_HINGE(
