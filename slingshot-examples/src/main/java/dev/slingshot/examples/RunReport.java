@@ -53,8 +53,10 @@ final class RunReport {
       b.append("Seed: ").append(c.get("seed")).append(".  \n");
     }
     b.append("\n");
-    b.append("![loss](").append(RunPlots.LOSS_PNG).append(")\n\n");
-    b.append("![accuracy](").append(RunPlots.ACCURACY_PNG).append(")\n\n");
+    for (String png : RunPlots.files(run)) {
+      b.append("![").append(png.substring(0, png.length() - 4)).append("](").append(png);
+      b.append(")\n\n");
+    }
 
     b.append("## Summary\n\n");
     b.append("- steps recorded: ").append(run.records.size());
@@ -180,12 +182,32 @@ final class RunReport {
         .append("`: one record per step (minibatch loss, last-layer norm, update norm ‖u‖ and")
         .append(" its largest coordinate ‖u‖∞;")
         .append(" evaluations every eval_every steps)\n");
-    b.append("- `").append(RunLog.EVENTS_FILE).append("`: the detector's events as they fired\n");
     b.append("- `")
-        .append(RunPlots.LOSS_PNG)
-        .append("`, `")
-        .append(RunPlots.ACCURACY_PNG)
-        .append("`: the figures above (regenerate with `./slingshot plot DIR`)\n");
+        .append(RunLog.EVENTS_FILE)
+        .append("`: the detector's events as they fired")
+        .append(run.probes.isEmpty() ? "" : ", and the second-order probes' measurements")
+        .append("\n");
+    b.append("- ");
+    List<String> plots = RunPlots.files(run);
+    for (int i = 0; i < plots.size(); i++) {
+      b.append(i == 0 ? "" : ", ").append('`').append(plots.get(i)).append('`');
+    }
+    b.append(": the figures above (regenerate with `./slingshot plot DIR`)");
+    if (RunPlots.hasProbes(run)) {
+      b.append("; `")
+          .append(RunPlots.SHARPNESS_PNG)
+          .append("` from the ")
+          .append(run.probes.size())
+          .append(" probe events (update sharpness and λmax against 2/lr, effective steps above")
+          .append(" 2/λmax: Thilak et al. App. A.6.1, Fig. 16)");
+    }
+    if (RunPlots.hasFeatures(run)) {
+      b.append("; `")
+          .append(RunPlots.FEATURES_PNG)
+          .append("`: cosine distance from initialisation and relative feature change (Thilak")
+          .append(" et al. App. B.1, Fig. 2e-f)");
+    }
+    b.append("\n");
     return b.toString();
   }
 
