@@ -403,6 +403,19 @@ enum Experiment {
             List.of("never", "episode_onset", "periodic"),
             "reset the optimizer state: never, at each slingshot episode onset after the fit,"
                 + " or every reset_every steps"),
-        Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"));
+        Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"),
+        Settings.Key.ofLong(
+            "probe_every",
+            0,
+            0,
+            "second-order probes (update sharpness, lambda_max, Adam's effective step against"
+                + " 2/lambda_max, preconditioned sharpness; Thilak et al. App. A.6.1) every this"
+                + " many steps, on the next training batch (0: off); drawn in sharpness.png"),
+        Settings.Key.ofLong(
+            "probe_dense",
+            0,
+            0,
+            "also probe every step for this many steps after each norm-phase change and each"
+                + " slingshot interval start or end (0: off)"));
   }
 }
