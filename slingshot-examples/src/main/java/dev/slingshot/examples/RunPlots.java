@@ -278,7 +278,8 @@ final class RunPlots {
       for (String key : layers) {
         double[][] pts = probePoints(run.featureChanges, key, true);
         if (pts[0].length > 0) {
-          String label = key.startsWith("feature.change.") ? key.substring(15) : key;
+          String label =
+              key.startsWith("feature.change.") ? key.substring("feature.change.".length()) : key;
           style(f.addSeries(label, pts[0], pts[1]), PALETTE[i++ % PALETTE.length], 1.4f);
         }
       }
