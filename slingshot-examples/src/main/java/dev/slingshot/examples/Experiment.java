@@ -48,9 +48,7 @@ enum Experiment {
               + " and batch 32 are ours (as in the recorded PyTorch run).",
           "DJL AdamW adds eps to the uncorrected sqrt(v) (see `parity`).",
           "The parity labels use the first k input coordinates (indices 0..k-1).",
-          "Init: PyTorch's nn.Linear default, as in `parity`.",
-          "Not yet reported: the per-coordinate update size at slingshot onset against the"
-              + " study's sqrt(10)*lr (needs the slingshot-djl adapter's update capture)."),
+          "Init: PyTorch's nn.Linear default, as in `parity`."),
       defaults(40, 3, 1000, 1000, List.of(128), "cross_entropy", "adamw", 0.01, 0.01, 60_000)),
 
   PARITY_HINGE(
@@ -505,6 +503,19 @@ enum Experiment {
             List.of("never", "episode_onset", "periodic"),
             "reset the optimizer state: never, at each slingshot episode onset after the fit,"
                 + " or every reset_every steps"),
-        Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"));
+        Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"),
+        Settings.Key.ofLong(
+            "probe_every",
+            0,
+            0,
+            "second-order probes (update sharpness, lambda_max, Adam's effective step against"
+                + " 2/lambda_max, preconditioned sharpness; Thilak et al. App. A.6.1) every this"
+                + " many steps, on the next training batch (0: off); drawn in sharpness.png"),
+        Settings.Key.ofLong(
+            "probe_dense",
+            0,
+            0,
+            "also probe every step for this many steps after each norm-phase change and each"
+                + " slingshot interval start or end (0: off)"));
   }
 }

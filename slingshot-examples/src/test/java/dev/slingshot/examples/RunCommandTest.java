@@ -200,6 +200,62 @@ class RunCommandTest {
   }
 
   @Test
+  void probeEveryTurnsOnTheAdaptersProbesAndTheSharpnessFigure(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("probed");
+    Outcome o =
+        execute(
+            "run",
+            "parity-adamw",
+            "--steps",
+            "60",
+            "--no-progress",
+            "--out",
+            dir.toString(),
+            "--set",
+            "train_size=64",
+            "test_size=64",
+            "eval_every=30",
+            "probe_every=20");
+    assertThat(o.code()).as(o.err()).isZero();
+    List<JsonNode> probes = new ArrayList<>();
+    for (JsonNode n : RunLog.readEvents(dir.resolve(RunLog.EVENTS_FILE))) {
+      if ("probe".equals(n.path("type").asText())) {
+        probes.add(n);
+      }
+    }
+    // steps 20 and 40 are probed at the next batch; step 60 is the last, with no next batch
+    assertThat(probes).extracting(n -> n.path("step").asLong()).containsExactly(20L, 40L);
+    for (JsonNode p : probes) {
+      assertThat(p.path("batch").asText()).isEqualTo("current");
+      assertThat(p.path("values").path("lambda.max").asDouble()).isPositive();
+      assertThat(p.path("values").has("sharpness.update")).isTrue();
+      assertThat(p.path("values").has("effective_step.fraction_above")).isTrue();
+      assertThat(p.path("values").has("sharpness.preconditioned")).isTrue();
+    }
+    assertThat(ImageIO.read(dir.resolve(RunPlots.SHARPNESS_PNG).toFile())).isNotNull();
+    assertThat(Files.readString(dir.resolve(RunReport.REPORT_FILE)))
+        .contains("![sharpness](sharpness.png)");
+    Map<String, Object> config = RunFiles.readJsonMap(dir.resolve(ParityTraining.CONFIG_FILE));
+    assertThat(config.get("probes")).isEqualTo("every-20-steps");
+  }
+
+  @Test
+  void probeSettingsMapToTheCoresSchedules() {
+    Settings s = Experiment.PARITY.defaults();
+    assertThat(ParityTraining.probeSchedule(s).describe()).isEqualTo("never");
+    assertThat(ParityTraining.probeSchedule(s.with(List.of("probe_every=500"))).describe())
+        .isEqualTo("every-500-steps");
+    assertThat(
+            ParityTraining.probeSchedule(s.with(List.of("probe_every=500", "probe_dense=32")))
+                .describe())
+        .isEqualTo("dense-32-steps-near-transitions(every-500-steps)");
+    assertThat(ParityTraining.probeSchedule(s.with(List.of("probe_dense=8"))).describe())
+        .isEqualTo("dense-8-steps-near-transitions(never)");
+    assertThat(execute("run", "parity", "--set", "probe_every=-1").err())
+        .contains("invalid value '-1' for probe_every");
+  }
+
+  @Test
   void plotRegeneratesARunKilledMidLine(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("killed");
     SyntheticRun.write(dir, false);
