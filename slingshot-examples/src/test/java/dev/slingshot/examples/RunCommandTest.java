@@ -47,6 +47,34 @@ class RunCommandTest {
     return new Outcome(code, out.toString(), err.toString());
   }
 
+  /**
+   * Runs the command line in a new JVM, as a user (or a sweep's worker) runs it: one training run
+   * per process. Used where a test compares runs bit for bit: two transformer runs in one JVM after
+   * other models have trained there (with probes: TorchScript's graph executor is global state) are
+   * not always identical, while separate processes are (see the issue 5 note).
+   */
+  static Outcome executeInNewJvm(Path workDir, String... args)
+      throws java.io.IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("-Dai.djl.offline=true");
+    cmd.add("-Dai.djl.pytorch.num_threads=1");
+    cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
+    cmd.add("-Djava.awt.headless=true");
+    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    cmd.add(Slingshot.class.getName());
+    cmd.addAll(List.of(args));
+    Files.createDirectories(workDir);
+    Path out = Files.createTempFile(workDir, "out", ".txt");
+    Path err = Files.createTempFile(workDir, "err", ".txt");
+    Process p =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    int code = p.waitFor();
+    return new Outcome(code, Files.readString(out), Files.readString(err));
+  }
+
   @BeforeAll
   static void fashionMnist(@TempDir Path tmp) throws Exception {
     FakeFashionMnist.useIfRealMissing(tmp);
