@@ -37,10 +37,12 @@ import java.util.function.Consumer;
  * 1 and every {@link SlingshotOptions#measureEvery()} steps) it also has ‖Δθ‖ of update {@code t}
  * and under {@link StepRecord#norms()} the keys {@value StepMetrics#LAST_LAYER}, {@value
  * StepMetrics#PARAMS} and {@value StepMetrics#GROUP_PREFIX}{@code <group>} (norms of the parameters
- * after update {@code t}); {@link #onStep} gets the same step as {@link StepMetrics}, with the
- * update-to-weight ratio and the cosine distances from initialisation. The record of step {@code t}
- * is complete at the end of {@code trainer.step()} of step {@code t}; a state reset that the
- * monitor's policy asks for then takes effect before update {@code t + 1}.
+ * after update {@code t}), and under {@link StepRecord#metrics()} {@value StepMetrics#UPDATE_RATIO}
+ * and {@value StepMetrics#UPDATE_MAX_ABS} (‖Δθ‖<sub>∞</sub>, the largest per-coordinate move, the
+ * parity study's Step 4 quantity); {@link #onStep} gets the same step as {@link StepMetrics}, with
+ * the cosine distances from initialisation. The record of step {@code t} is complete at the end of
+ * {@code trainer.step()} of step {@code t}; a state reset that the monitor's policy asks for then
+ * takes effect before update {@code t + 1}.
  *
  * <p>With {@link SlingshotOptions.Builder#probes} the expensive tier runs on a schedule: when the
  * record of step {@code t} is due, update sharpness, λmax, Adam's effective step against 2/λmax and

@@ -8,16 +8,22 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
+import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The cheap tier's numbers against the same quantities computed independently on the host. */
 class MeasurementTest {
@@ -87,6 +93,83 @@ class MeasurementTest {
           assertThat(clfExpected).isPositive();
         }
       }
+    }
+  }
+
+  /**
+   * ‖Δθ‖<sub>∞</sub> of one plain SGD step on a zero-initialised linear model, whose gradient is
+   * known in closed form: with W = 0 and b = 0 the prediction is 0, so DJL's L2 loss ½·mean over
+   * the n·m outputs of (ŷ − y)² has ∂/∂W<sub>oj</sub> = −Σ<sub>i</sub> y<sub>io</sub>x<sub>ij</sub>
+   * /(n·m) and ∂/∂b<sub>o</sub> = −Σ<sub>i</sub> y<sub>io</sub>/(n·m); the update is −lr·g. With
+   * {@code sign} = −1 every coordinate of the update flips, so the largest move is once a rise and
+   * once a fall (the adapter reads max and −min of the update).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, -1})
+  void updateMaxAbsIsTheLargestCoordinateOfAKnownSgdStep(int sign) {
+    float lr = 0.1f;
+    float[][] x = {{1, 2, -1}, {0.5f, -1, 3}};
+    float[][] y = {{sign * 1f, sign * -0.5f}, {sign * 2f, sign * 0.25f}};
+    int n = x.length;
+    int in = x[0].length;
+    int out = y[0].length;
+    double expected = 0;
+    double expectedNorm = 0;
+    for (int o = 0; o < out; o++) {
+      double gb = 0;
+      for (int i = 0; i < n; i++) {
+        gb -= y[i][o] / (double) (n * out);
+      }
+      expected = Math.max(expected, Math.abs(lr * gb));
+      expectedNorm += sq(lr * gb);
+      for (int j = 0; j < in; j++) {
+        double g = 0;
+        for (int i = 0; i < n; i++) {
+          g -= y[i][o] * x[i][j] / (double) (n * out);
+        }
+        expected = Math.max(expected, Math.abs(lr * g));
+        expectedNorm += sq(lr * g);
+      }
+    }
+    // the largest gradient coordinate is W[0][2] = -(1*(-1) + 2*3)/4 * sign = -1.25 sign
+    assertThat(expected).isCloseTo(0.125, within(1e-7)); // lr is the float 0.1f
+
+    try (Model model = Model.newInstance("linear");
+        NDManager manager = NDManager.newBaseManager()) {
+      Linear linear = Linear.builder().setUnits(out).build();
+      linear.setInitializer(new ConstantInitializer(0), Parameter.Type.WEIGHT);
+      linear.setInitializer(new ConstantInitializer(0), Parameter.Type.BIAS);
+      model.setBlock(linear);
+      float[] xs = new float[n * in];
+      float[] ys = new float[n * out];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(x[i], 0, xs, i * in, in);
+        System.arraycopy(y[i], 0, ys, i * out, out);
+      }
+      ArrayDataset data =
+          new ArrayDataset.Builder()
+              .setData(manager.create(xs, new Shape(n, in)))
+              .optLabels(manager.create(ys, new Shape(n, out)))
+              .setSampling(n, false)
+              .build();
+      Slingshot slingshot =
+          Slingshot.attach(
+              new DefaultTrainingConfig(Loss.l2Loss())
+                  .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(lr)).build()),
+              SlingshotOptions.custom().measureEvery(1).failFast(true).build());
+      try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), in, 0)) {
+        Fixtures.train(trainer, data, 1);
+      }
+      StepMetrics m = slingshot.lastMetrics();
+      assertThat(m.step()).isEqualTo(1);
+      assertThat(m.updateMaxAbs()).isCloseTo(expected, within(1e-6 * expected));
+      assertThat(m.updateNorm())
+          .isCloseTo(Math.sqrt(expectedNorm), within(1e-6 * Math.sqrt(expectedNorm)));
+      assertThat(slingshot.lastRecord().metrics())
+          .containsEntry(StepMetrics.UPDATE_MAX_ABS, m.updateMaxAbs());
+      // that coordinate moves up by lr*1.25 when sign = 1 (its gradient is negative), else down
+      float w02 = Fixtures.array(model, "weight").toFloatArray()[2];
+      assertThat((double) w02).isCloseTo(sign * expected, within(1e-6));
     }
   }
 

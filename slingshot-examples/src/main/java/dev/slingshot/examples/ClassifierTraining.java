@@ -1,5 +1,6 @@
 package dev.slingshot.examples;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -13,13 +14,16 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
 import ai.djl.training.initializer.UniformInitializer;
+import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.slingshot.core.RunLog;
 import dev.slingshot.core.SlingshotDetector;
 import dev.slingshot.core.SlingshotMonitor;
 import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -37,6 +41,13 @@ import java.util.SplittableRandom;
  * optimizers}: App. A.4, A.5, A.7) into a run directory with the same files and records as {@link
  * ParityTraining}: {@code config.json}, one {@link StepRecord} per step through core's {@link
  * RunLog}, then the plots and {@code report.md} from {@link RunReport}.
+ *
+ * <p>The loop is plain DJL driven by hand, instrumented by the slingshot-djl adapter ({@link
+ * dev.slingshot.djl.Slingshot#attach}) exactly as in {@link ParityTraining}: the adapter measures
+ * the minibatch loss, the last-layer norm (the final {@link Linear} weight), the update norm ‖u‖
+ * and ‖u‖<sub>∞</sub> every step, whatever the optimizer (DJL's Adam and AdamW, this project's
+ * {@link RmsProp} and {@link MomentumSgd}); evaluations join the same step's record through its
+ * record enricher.
  *
  * <p>The model is a stack of {@link Linear} layers (ReLU between them, or none for the deep linear
  * model) with PyTorch's nn.Linear default init, trained on cross-entropy over the class logits with
@@ -118,7 +129,6 @@ final class ClassifierTraining {
     engine.setRandomSeed(ParityTraining.torchSeed(seed));
 
     SequentialBlock block = new SequentialBlock();
-    List<Linear> layers = new ArrayList<>();
     int fanIn = n;
     for (int i = 0; i < arch.widths().size(); i++) {
       Linear linear = Linear.builder().setUnits(arch.widths().get(i)).build();
@@ -126,7 +136,6 @@ final class ClassifierTraining {
       linear.setInitializer(init, Parameter.Type.WEIGHT);
       linear.setInitializer(init, Parameter.Type.BIAS);
       block.add(linear);
-      layers.add(linear);
       if (arch.relu() && i < arch.widths().size() - 1) {
         block.add(Activation.reluBlock());
       }
@@ -134,7 +143,6 @@ final class ClassifierTraining {
     }
 
     Optimizer optimizer = optimizer(s);
-    DefaultTrainingConfig tc = new DefaultTrainingConfig(loss).optOptimizer(optimizer);
     int batch = s.getInt("batch");
     long steps = s.getLong("steps");
     int evalEvery = s.getInt("eval_every");
@@ -144,15 +152,41 @@ final class ClassifierTraining {
                 s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
     SlingshotMonitor monitor = SlingshotMonitor.builder().rule(detector).build();
 
+    // As in ParityTraining: the adapter measures every step (loss, last-layer norm, update norm)
+    // and feeds the monitor; the evaluations join the same step's record through the record
+    // enricher, which runs at the end of trainer.step(), after the update.
+    Trainer[] trainerRef = new Trainer[1];
+    SlingshotOptions options =
+        SlingshotOptions.custom()
+            .monitor(monitor)
+            .measureEvery(1)
+            .cosineDistanceEvery(0)
+            .failFast(true)
+            .recordEnricher(
+                (r, step) -> {
+                  if (step % evalEvery == 0 || step == steps) {
+                    Trainer t = trainerRef[0];
+                    double[] tr = evaluate(t, t.getManager(), data.train(), loss);
+                    double[] te = evaluate(t, t.getManager(), data.test(), loss);
+                    r.fullTrainLoss(tr[0]).trainAccuracy(tr[1]);
+                    r.testLoss(te[0]).testAccuracy(te[1]);
+                  }
+                })
+            .build();
+    dev.slingshot.djl.Slingshot slingshot =
+        dev.slingshot.djl.Slingshot.attach(
+            new DefaultTrainingConfig(loss).optOptimizer(optimizer), options);
+
     Instant start = Instant.now();
     long done = 0;
     try (Model model = Model.newInstance(experiment.id(), engine.defaultDevice(), "PyTorch")) {
       model.setBlock(block);
-      try (Trainer trainer = model.newTrainer(tc)) {
+      try (Trainer trainer = model.newTrainer(slingshot.config())) {
+        trainerRef[0] = trainer;
         trainer.initialize(new Shape(batch, n));
+        Device device = trainer.getDevices()[0];
         List<Parameter> params = new ArrayList<>();
         block.getParameters().forEach(p -> params.add(p.getValue()));
-        Parameter lastWeight = layers.get(layers.size() - 1).getParameters().get("weight");
         writeConfig(dir, experiment, s, trainer, params, arch, data);
         NDManager manager = trainer.getManager();
         SplittableRandom shuffle = new SplittableRandom(seed ^ SHUFFLE_SALT);
@@ -161,14 +195,12 @@ final class ClassifierTraining {
         int pos = 0;
         float[] xb = new float[batch * n];
         long[] yb = new long[batch];
-        try (RunLog log = RunLog.attach(monitor, dir);
-            StepProbe probe = new StepProbe(params, lastWeight, manager)) {
+        try (RunLog log = RunLog.attach(monitor, dir)) {
           for (long step = 1; step <= steps; step++) {
             if (perm == null || pos >= perEpoch) {
               perm = ParityTraining.permutation(data.train().size, shuffle);
               pos = 0;
             }
-            float stepLoss;
             try (NDManager sub = manager.newSubManager()) {
               ClassifierData d = data.train();
               for (int b = 0; b < batch; b++) {
@@ -178,32 +210,31 @@ final class ClassifierTraining {
               }
               pos++;
               NDArray x = sub.create(xb, new Shape(batch, n));
-              NDArray y = sub.create(yb);
+              NDList labels = new NDList(sub.create(yb));
+              NDList pred;
               try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDList pred = trainer.forward(new NDList(x));
-                NDArray l = loss.evaluate(new NDList(y), pred);
-                gc.backward(l);
-                stepLoss = l.getFloat();
+                pred = trainer.forward(new NDList(x));
+                // the instrumented loss: the adapter captures this batch loss for the record
+                gc.backward(trainer.getLoss().evaluate(labels, pred));
               }
+              // what EasyTrain.trainBatch does after backward: the listeners see the batch
+              TrainingListener.BatchData bd =
+                  new TrainingListener.BatchData(
+                      new Batch(sub, new NDList(x), labels, batch, null, null, step, steps),
+                      Map.of(device, labels),
+                      Map.of(device, pred));
+              trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
               trainer.step();
             }
-            StepProbe.Sample sample = probe.afterStep();
-            StepRecord.Builder r =
-                StepRecord.builder(step, stepLoss)
-                    .norm(ParityTraining.LAST_LAYER, sample.lastLayerNorm())
-                    .updateNorm(sample.updateNorm());
-            if (step % evalEvery == 0 || step == steps) {
-              double[] tr = evaluate(trainer, manager, data.train(), loss);
-              double[] te = evaluate(trainer, manager, data.test(), loss);
-              r.fullTrainLoss(tr[0]).trainAccuracy(tr[1]);
-              r.testLoss(te[0]).testAccuracy(te[1]);
+            StepRecord r = slingshot.lastRecord();
+            if (r == null || r.step() != step) {
+              throw new IllegalStateException("the adapter recorded no record for step " + step);
             }
-            monitor.observe(r.build());
             done = step;
             progress.update(
                 step,
-                stepLoss,
-                sample.lastLayerNorm(),
+                r.trainLoss(),
+                r.norm(ParityTraining.LAST_LAYER).orElse(Double.NaN),
                 RunAnalysis.lateEpisodes(detector.episodes()));
           }
         }
@@ -318,13 +349,7 @@ final class ClassifierTraining {
       Architecture arch,
       ClassifierData.Split data)
       throws IOException {
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("experiment", e.id());
-    c.put("setup", e.setup());
-    c.put("paper", e.paper());
-    c.put("deviations", e.deviations());
-    c.put("settings", s.values());
-    c.put("seed", s.getLong("seed"));
+    Map<String, Object> c = RunFiles.configHead(e, s);
     Map<String, Object> seeds = new LinkedHashMap<>();
     seeds.put(
         "data",
@@ -374,17 +399,7 @@ final class ClassifierTraining {
     c.put("loss", "cross-entropy over " + data.train().classes + " logits, mean");
     c.put("optimizer", optimizerString(s));
     c.put("optimizer_semantics", semantics(s));
-    c.put("dtype", "float32");
-    c.put("engine", trainer.getManager().getEngine().getEngineName());
-    c.put("engine_version", trainer.getManager().getEngine().getVersion());
-    c.put("djl_version", Engine.getDjlVersion());
-    c.put("device", trainer.getDevices()[0].toString());
-    c.put("pytorch_num_threads", System.getProperty("ai.djl.pytorch.num_threads"));
-    c.put("java_version", System.getProperty("java.version"));
-    c.put("java_vendor", System.getProperty("java.vendor"));
-    c.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-    c.put("slingshot_version", ParityTraining.version());
-    c.put("started", Instant.now().toString());
+    RunFiles.putEnvironment(c, trainer);
     c.put(
         "records",
         "metrics.jsonl: one record per step; train_loss is the minibatch loss before the"

@@ -87,7 +87,7 @@ final class DjlBench {
    * instrumented over plain time for the same steps.
    */
   static OverheadBench.Result transformer(SlingshotOptions options, int chunkSteps, int chunks) {
-    ModularTraining.Config c = ModularTraining.Config.paper();
+    ModularTraining.Config c = ModularExperiment.config();
     ModularArithmetic data = ModularArithmetic.of(c.operation(), c.modulus());
     ModularArithmetic.Subset train = data.split(c.trainFraction(), c.seed()).train();
     DecoderTransformer.Config mc =

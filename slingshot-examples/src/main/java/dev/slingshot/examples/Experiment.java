@@ -48,9 +48,7 @@ enum Experiment {
               + " and batch 32 are ours (as in the recorded PyTorch run).",
           "DJL AdamW adds eps to the uncorrected sqrt(v) (see `parity`).",
           "The parity labels use the first k input coordinates (indices 0..k-1).",
-          "Init: PyTorch's nn.Linear default, as in `parity`.",
-          "Not yet reported: the per-coordinate update size at slingshot onset against the"
-              + " study's sqrt(10)*lr (needs the slingshot-djl adapter's update capture)."),
+          "Init: PyTorch's nn.Linear default, as in `parity`."),
       defaults(40, 3, 1000, 1000, List.of(128), "cross_entropy", "adamw", 0.01, 0.01, 60_000)),
 
   PARITY_HINGE(
@@ -143,8 +141,9 @@ enum Experiment {
           + " 50, optimizer=adamw weight_decay=... for App. C.1, tau=... for App. C.2,"
           + " optimizer=sgd lr=... for App. B.2, op=... fraction=... for App. B.3)",
       List.of(
-          "Post-LayerNorm (the original transformer's, as in Power et al.'s grokking code the"
-              + " paper builds on); --set norm=pre for pre-LN.",
+          "Post-LayerNorm: the paper does not say where its LayerNorms sit; its reference for"
+              + " the decoder-only transformer (Vaswani et al. 2017) is post-LN. --set norm=pre"
+              + " for pre-LN.",
           "DJL Adam adds eps to the uncorrected sqrt(v): DJL's eps equals PyTorch's"
               + " eps/sqrt(1-beta2^t), 7.1x at t=1 with beta2 0.98 and 1.0x after ~1000 steps.",
           "Minibatches: consecutive slices of a per-epoch permutation of the training set, the"
@@ -426,20 +425,7 @@ enum Experiment {
             "probe quantities: update sharpness, or also lambda_max, effective step and"
                 + " preconditioned sharpness"));
     k.addAll(common());
-    k.add(
-        Settings.Key.ofLong(
-            "checkpoint_every",
-            5_000,
-            0,
-            "write DIR/checkpoint/ every this many steps, for run --resume (0: never)"));
-    k.add(
-        Settings.Key.ofChoice(
-            "reset",
-            "never",
-            List.of("never", "episode_onset", "periodic"),
-            "reset the optimizer state: never, at each slingshot episode onset after the fit,"
-                + " or every reset_every steps"));
-    k.add(Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"));
+    k.addAll(checkpointAndReset());
     return List.copyOf(k);
   }
 
@@ -479,42 +465,33 @@ enum Experiment {
       double lr,
       double wd,
       long steps) {
+    List<Settings.Key> keys = new ArrayList<>();
+    keys.addAll(
+        List.of(
+            Settings.Key.ofInt("n", n, 1, 100_000, "input bits"),
+            Settings.Key.ofInt("k", k, 1, 100_000, "parity of the first k bits is the label"),
+            Settings.Key.ofInt("train_size", train, 1, 10_000_000, "training samples"),
+            Settings.Key.ofInt("test_size", test, 1, 10_000_000, "test samples"),
+            Settings.Key.ofIntList("hidden", hidden, 1, 1_000_000, "hidden ReLU layer widths"),
+            Settings.Key.ofChoice("loss", loss, List.of("cross_entropy", "hinge"), "training loss"),
+            Settings.Key.ofChoice(
+                "optimizer", optimizer, List.of("adam", "adamw"), "DJL optimizer"),
+            Settings.Key.ofDouble("lr", lr, 0, 10, "learning rate"),
+            Settings.Key.ofDouble("eps", 1e-8, 0, 1, "Adam epsilon (DJL semantics)"),
+            Settings.Key.ofDouble("beta1", 0.9, 0, 0.999999, "first-moment decay"),
+            Settings.Key.ofDouble("beta2", 0.999, 0, 0.999999, "second-moment decay"),
+            Settings.Key.ofDouble(
+                "weight_decay", wd, 0, 10, "Adam: L2 added to the gradient; AdamW: decoupled"),
+            Settings.Key.ofInt("batch", 32, 1, 1_000_000, "minibatch size"),
+            Settings.Key.ofLong("steps", steps, 1, "optimizer steps")));
+    keys.addAll(common());
+    keys.addAll(checkpointAndReset());
+    return List.copyOf(keys);
+  }
+
+  /** Checkpoints for {@code run --resume} and the optimizer-state reset policy. */
+  private static List<Settings.Key> checkpointAndReset() {
     return List.of(
-        Settings.Key.ofInt("n", n, 1, 100_000, "input bits"),
-        Settings.Key.ofInt("k", k, 1, 100_000, "parity of the first k bits is the label"),
-        Settings.Key.ofInt("train_size", train, 1, 10_000_000, "training samples"),
-        Settings.Key.ofInt("test_size", test, 1, 10_000_000, "test samples"),
-        Settings.Key.ofIntList("hidden", hidden, 1, 1_000_000, "hidden ReLU layer widths"),
-        Settings.Key.ofChoice("loss", loss, List.of("cross_entropy", "hinge"), "training loss"),
-        Settings.Key.ofChoice("optimizer", optimizer, List.of("adam", "adamw"), "DJL optimizer"),
-        Settings.Key.ofDouble("lr", lr, 0, 10, "learning rate"),
-        Settings.Key.ofDouble("eps", 1e-8, 0, 1, "Adam epsilon (DJL semantics)"),
-        Settings.Key.ofDouble("beta1", 0.9, 0, 0.999999, "first-moment decay"),
-        Settings.Key.ofDouble("beta2", 0.999, 0, 0.999999, "second-moment decay"),
-        Settings.Key.ofDouble(
-            "weight_decay", wd, 0, 10, "Adam: L2 added to the gradient; AdamW: decoupled"),
-        Settings.Key.ofInt("batch", 32, 1, 1_000_000, "minibatch size"),
-        Settings.Key.ofLong("steps", steps, 1, "optimizer steps"),
-        Settings.Key.ofInt(
-            "eval_every", 100, 1, Integer.MAX_VALUE, "full-train and test evaluation period"),
-        Settings.Key.ofLong("seed", 0, Long.MIN_VALUE, "data, shuffling and init seed"),
-        Settings.Key.ofDouble(
-            "detector_low",
-            SlingshotDetector.Config.DEFAULT_LOW,
-            Double.MIN_VALUE,
-            1e9,
-            "slingshot rule: arm below / end below this loss"),
-        Settings.Key.ofDouble(
-            "detector_high",
-            SlingshotDetector.Config.DEFAULT_HIGH,
-            Double.MIN_VALUE,
-            1e9,
-            "slingshot rule: start above this loss"),
-        Settings.Key.ofLong(
-            "merge_gap",
-            SlingshotDetector.Config.DEFAULT_MERGE_GAP,
-            0,
-            "intervals closer than this many steps form one episode"),
         Settings.Key.ofLong(
             "checkpoint_every",
             5_000,
@@ -526,6 +503,19 @@ enum Experiment {
             List.of("never", "episode_onset", "periodic"),
             "reset the optimizer state: never, at each slingshot episode onset after the fit,"
                 + " or every reset_every steps"),
-        Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"));
+        Settings.Key.ofLong("reset_every", 1000, 1, "period of reset=periodic, in steps"),
+        Settings.Key.ofLong(
+            "probe_every",
+            0,
+            0,
+            "second-order probes (update sharpness, lambda_max, Adam's effective step against"
+                + " 2/lambda_max, preconditioned sharpness; Thilak et al. App. A.6.1) every this"
+                + " many steps, on the next training batch (0: off); drawn in sharpness.png"),
+        Settings.Key.ofLong(
+            "probe_dense",
+            0,
+            0,
+            "also probe every step for this many steps after each norm-phase change and each"
+                + " slingshot interval start or end (0: off)"));
   }
 }

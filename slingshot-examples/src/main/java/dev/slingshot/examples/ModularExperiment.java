@@ -39,6 +39,14 @@ final class ModularExperiment {
 
   private ModularExperiment() {}
 
+  /**
+   * The training configuration of the experiment's defaults (the paper's Fig. 2 set-up) with {@code
+   * assignments} ({@code "p=7"}, {@code "op=add"}, ...) applied.
+   */
+  static ModularTraining.Config config(String... assignments) {
+    return config(Experiment.MODULAR.defaults().with(List.of(assignments)));
+  }
+
   /** The training configuration a run's settings describe. */
   static ModularTraining.Config config(Settings s) {
     double tau = s.getDouble("tau");
@@ -59,7 +67,7 @@ final class ModularExperiment {
         s.getLong("steps"),
         s.getInt("eval_every"),
         s.getInt("feature_every"),
-        ModularTraining.Config.paper().probeSize(),
+        ModularTraining.Config.PROBE_SIZE,
         DecoderLayer.Norm.valueOf(s.getString("norm").toUpperCase(Locale.ROOT)),
         tau == 0 ? Double.NaN : tau,
         s.getInt("width"),

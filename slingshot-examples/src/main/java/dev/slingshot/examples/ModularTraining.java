@@ -88,6 +88,9 @@ final class ModularTraining implements AutoCloseable {
       int heads,
       int layers) {
 
+    /** Equations in the fixed probe batch of the feature change. */
+    static final int PROBE_SIZE = 256;
+
     static final float MIN_EPSILON = 1e-8f;
     static final float MAX_EPSILON = 1e-4f;
 
@@ -126,168 +129,11 @@ final class ModularTraining implements AutoCloseable {
       }
     }
 
-    /** The paper's set-up (Fig. 2): division, p = 97, 50/50 split, Adam ε = 10⁻⁸. */
-    static Config paper() {
-      return new Config(
-          ModularArithmetic.Operation.DIV,
-          ModularArithmetic.PAPER_MODULUS,
-          0.5,
-          0,
-          512,
-          OptimizerKind.ADAM,
-          1e-3f,
-          10,
-          0.9f,
-          0.98f,
-          1e-8f,
-          0f,
-          0.9f,
-          100_000,
-          100,
-          100,
-          256,
-          DecoderLayer.Norm.POST,
-          Double.NaN,
-          128,
-          4,
-          2);
-    }
-
     private static void require(boolean ok, String what, Object value) {
       if (!ok) {
         throw new IllegalArgumentException(
             String.format(Locale.ROOT, "invalid %s: %s", what, value));
       }
-    }
-
-    Config withOperation(ModularArithmetic.Operation op, int p) {
-      return new Config(
-          op,
-          p,
-          trainFraction,
-          seed,
-          batchSize,
-          optimizer,
-          learningRate,
-          warmUpSteps,
-          beta1,
-          beta2,
-          epsilon,
-          weightDecay,
-          momentum,
-          steps,
-          evalEvery,
-          featureEvery,
-          probeSize,
-          norm,
-          temperature,
-          width,
-          heads,
-          layers);
-    }
-
-    Config withSplit(double fraction, long s) {
-      return new Config(
-          operation,
-          modulus,
-          fraction,
-          s,
-          batchSize,
-          optimizer,
-          learningRate,
-          warmUpSteps,
-          beta1,
-          beta2,
-          epsilon,
-          weightDecay,
-          momentum,
-          steps,
-          evalEvery,
-          featureEvery,
-          probeSize,
-          norm,
-          temperature,
-          width,
-          heads,
-          layers);
-    }
-
-    Config withOptimizer(OptimizerKind kind, float lr, float eps, float wd) {
-      return new Config(
-          operation,
-          modulus,
-          trainFraction,
-          seed,
-          batchSize,
-          kind,
-          lr,
-          warmUpSteps,
-          beta1,
-          beta2,
-          eps,
-          wd,
-          momentum,
-          steps,
-          evalEvery,
-          featureEvery,
-          probeSize,
-          norm,
-          temperature,
-          width,
-          heads,
-          layers);
-    }
-
-    Config withSchedule(long n, int batch, int eval, int feature) {
-      return new Config(
-          operation,
-          modulus,
-          trainFraction,
-          seed,
-          batch,
-          optimizer,
-          learningRate,
-          warmUpSteps,
-          beta1,
-          beta2,
-          epsilon,
-          weightDecay,
-          momentum,
-          n,
-          eval,
-          feature,
-          probeSize,
-          norm,
-          temperature,
-          width,
-          heads,
-          layers);
-    }
-
-    Config withModel(DecoderLayer.Norm n, double tau, int w, int h, int l) {
-      return new Config(
-          operation,
-          modulus,
-          trainFraction,
-          seed,
-          batchSize,
-          optimizer,
-          learningRate,
-          warmUpSteps,
-          beta1,
-          beta2,
-          epsilon,
-          weightDecay,
-          momentum,
-          steps,
-          evalEvery,
-          featureEvery,
-          probeSize,
-          n,
-          tau,
-          w,
-          h,
-          l);
     }
 
     /** Every hyperparameter by name, for {@code config.json}. */

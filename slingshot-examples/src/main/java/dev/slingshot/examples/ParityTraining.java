@@ -13,10 +13,13 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
 import ai.djl.training.initializer.UniformInitializer;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import dev.slingshot.core.NormTracker;
+import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.core.RunLog;
 import dev.slingshot.core.SlingshotDetector;
 import dev.slingshot.core.SlingshotMonitor;
@@ -212,8 +215,16 @@ final class ParityTraining {
         new SlingshotDetector(
             new SlingshotDetector.Config(
                 s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
-    SlingshotMonitor monitor =
-        SlingshotMonitor.builder().rule(detector).resetPolicy(resetPolicy(s)).build();
+    SlingshotMonitor.Builder monitorBuilder =
+        SlingshotMonitor.builder()
+            .rule(detector)
+            .resetPolicy(resetPolicy(s))
+            .probeSchedule(probeSchedule(s));
+    if (s.keys().contains("probe_dense") && s.getLong("probe_dense") > 0) {
+      // the norm-phase changes that the dense probe schedule reacts to
+      monitorBuilder.rule(new NormTracker());
+    }
+    SlingshotMonitor monitor = monitorBuilder.build();
     if (checkpoint != null) {
       // The detector's and the reset policy's state: replay the records up to the checkpoint
       // (truncated to it already) into the fresh monitor before the run log subscribes, so no
@@ -306,9 +317,12 @@ final class ParityTraining {
               }
               // what EasyTrain.trainBatch does after backward: the adapter's listener takes the
               // captured batch loss for the record of the coming update
+              // (the batch itself is what a scheduled second-order probe differentiates)
               TrainingListener.BatchData bd =
                   new TrainingListener.BatchData(
-                      null, Map.of(deviceRef[0], labels), Map.of(deviceRef[0], pred));
+                      new Batch(sub, new NDList(x), labels, batch, null, null, step, steps),
+                      Map.of(deviceRef[0], labels),
+                      Map.of(deviceRef[0], pred));
               trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
               trainer.step();
             }
@@ -351,6 +365,21 @@ final class ParityTraining {
       case "periodic" -> StateResetPolicy.periodically(s.getLong("reset_every"));
       default -> StateResetPolicy.never();
     };
+  }
+
+  /**
+   * The second-order probe schedule a run's settings ask for: {@code probe_every} N &gt; 0 probes
+   * every N steps, {@code probe_dense} k &gt; 0 also every step for k steps after each norm-phase
+   * change and slingshot interval start or end ({@link ProbeSchedule#denseNearTransitions}); never
+   * by default. Each probe measures, at θ<sub>t</sub> on the training batch of step t + 1, the
+   * update sharpness, λmax, Adam's effective step against 2/λmax and the preconditioned sharpness
+   * (Thilak et al. App. A.6.1, Fig. 16; see {@code SlingshotOptions.Builder#probes}).
+   */
+  static ProbeSchedule probeSchedule(Settings s) {
+    long every = s.keys().contains("probe_every") ? s.getLong("probe_every") : 0;
+    long dense = s.keys().contains("probe_dense") ? s.getLong("probe_dense") : 0;
+    ProbeSchedule base = every > 0 ? ProbeSchedule.everySteps(every) : ProbeSchedule.never();
+    return dense > 0 ? ProbeSchedule.denseNearTransitions(base, dense) : base;
   }
 
   static int torchSeed(long seed) {
@@ -461,6 +490,7 @@ final class ParityTraining {
     c.put("parameter_shapes", shapes);
     c.put("loss", loss.isHinge() ? "hinge max(0, 1 - y*f(x)), mean" : "cross-entropy, mean");
     c.put("optimizer", optimizerString(s));
+    c.put("probes", probeSchedule(s).describe());
     c.put(
         "optimizer_semantics",
         "DJL "

@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
     name = "plot",
     mixinStandardHelpOptions = true,
     description = {
-      "Regenerates loss.png, accuracy.png and report.md of a run directory from its",
+      "Regenerates loss.png, accuracy.png (and sharpness.png, features.png when the run has",
+      "probes or feature measurements) and report.md of a run directory from its",
       "config.json, metrics.jsonl and events.jsonl alone (also for a killed run)."
     })
 final class PlotCommand implements Callable<Integer> {
@@ -47,8 +48,9 @@ final class PlotCommand implements Callable<Integer> {
             + " after the fit), "
             + run.intervals.size()
             + " rule interval(s)");
-    o.println("  " + dir.resolve(RunPlots.LOSS_PNG));
-    o.println("  " + dir.resolve(RunPlots.ACCURACY_PNG));
+    for (String png : RunPlots.files(run)) {
+      o.println("  " + dir.resolve(png));
+    }
     o.println("  " + dir.resolve(RunReport.REPORT_FILE));
     o.flush();
     return 0;

@@ -6,11 +6,14 @@ import dev.slingshot.core.SlingshotDetector;
 import dev.slingshot.core.SlingshotEpisode;
 import dev.slingshot.core.SlingshotInterval;
 import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.ProbeMeasurement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -23,6 +26,12 @@ import java.util.OptionalLong;
  * source of truth for plots and reports; {@code events.jsonl} is cross-checked against it.
  */
 final class RunAnalysis {
+
+  /** The event type of the adapter's second-order probes ({@code ProbeMeasurement.TYPE}). */
+  static final String PROBE = ProbeMeasurement.TYPE;
+
+  /** The event type of the transformer's relative feature change ({@link FeatureChange#TYPE}). */
+  static final String FEATURE_CHANGE = FeatureChange.TYPE;
 
   final Path dir;
   final Map<String, Object> config;
@@ -37,6 +46,32 @@ final class RunAnalysis {
 
   /** Steps of the optimizer-state resets ({@code state_reset} events) in events.jsonl. */
   List<Long> resets = List.of();
+
+  /**
+   * The second-order probes' events ({@code probe}: update sharpness, λmax, effective step,
+   * preconditioned sharpness; see {@code dev.slingshot.djl.ProbeMeasurement}) in events.jsonl.
+   */
+  List<Measured> probes = List.of();
+
+  /**
+   * The transformer's relative feature change events ({@code feature_change}, one value per layer;
+   * Thilak et al. §2, Fig. 2e-f) in events.jsonl.
+   */
+  List<Measured> featureChanges = List.of();
+
+  /**
+   * A measurement event of events.jsonl: its step and its numeric {@code values}.
+   *
+   * @param step the step the values refer to
+   * @param values by key, in file order (non-numeric values are left out)
+   */
+  record Measured(long step, Map<String, Double> values) {
+    /** The value under {@code key}, when present and finite. */
+    OptionalDouble value(String key) {
+      Double v = values.get(key);
+      return v == null || !Double.isFinite(v) ? OptionalDouble.empty() : OptionalDouble.of(v);
+    }
+  }
 
   private RunAnalysis(
       Path dir,
@@ -75,21 +110,50 @@ final class RunAnalysis {
     List<StepRecord> records = RunLog.readRecords(metrics);
     List<Long> starts = new ArrayList<>();
     List<Long> resets = new ArrayList<>();
+    List<Measured> probes = new ArrayList<>();
+    List<Measured> features = new ArrayList<>();
     Path events = dir.resolve(RunLog.EVENTS_FILE);
     if (Files.isRegularFile(events)) {
       for (JsonNode e : RunLog.readEvents(events)) {
         String type = e.path("type").asText();
-        if ("slingshot_start".equals(type)) {
-          starts.add(e.path("step").asLong());
-        } else if ("state_reset".equals(type)) {
-          resets.add(e.path("step").asLong());
+        switch (type) {
+          case "slingshot_start" -> starts.add(e.path("step").asLong());
+          case "state_reset" -> resets.add(e.path("step").asLong());
+          case PROBE -> probes.add(measured(e));
+          case FEATURE_CHANGE -> features.add(measured(e));
+          default -> {}
         }
       }
     }
     RunAnalysis run =
         new RunAnalysis(dir, config, records, dc, Collections.unmodifiableList(starts));
     run.resets = Collections.unmodifiableList(resets);
+    run.probes = Collections.unmodifiableList(probes);
+    run.featureChanges = Collections.unmodifiableList(features);
     return run;
+  }
+
+  private static Measured measured(JsonNode e) {
+    Map<String, Double> values = new LinkedHashMap<>();
+    JsonNode v = e.path("values");
+    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      if (f.getValue().isNumber()) {
+        values.put(f.getKey(), f.getValue().asDouble());
+      }
+    }
+    return new Measured(e.path("step").asLong(), Collections.unmodifiableMap(values));
+  }
+
+  /**
+   * The learning rate in config.json's settings ({@code lr}), or empty (runs that record it
+   * elsewhere, or none).
+   */
+  OptionalDouble learningRate() {
+    if (config.get("settings") instanceof Map<?, ?> s && s.get("lr") instanceof Number lr) {
+      return OptionalDouble.of(lr.doubleValue());
+    }
+    return OptionalDouble.empty();
   }
 
   /** Episodes that began after the model fitted its training set. */

@@ -3,6 +3,7 @@ package dev.slingshot.examples;
 import dev.slingshot.core.SlingshotEpisode;
 import dev.slingshot.core.SlingshotInterval;
 import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.ProbeMeasurement;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -27,7 +28,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * Draws a run's figures headless with XChart, in the style of Thilak et al.'s Figures 1-2: {@code
  * loss.png} (minibatch training loss, full-train and test loss on a log axis, the last-layer norm
  * on a second axis, slingshot episodes shaded) and {@code accuracy.png} (train and test accuracy
- * with the same shading).
+ * with the same shading). When the run has them, also {@code sharpness.png} (the second-order
+ * probes against 2/lr, App. A.6.1 and Fig. 16) and {@code features.png} (cosine distance from
+ * initialisation, App. B.1, and the relative feature change, §2 and Fig. 2e-f).
  */
 final class RunPlots {
 
@@ -39,6 +42,23 @@ final class RunPlots {
 
   static final String LOSS_PNG = "loss.png";
   static final String ACCURACY_PNG = "accuracy.png";
+  static final String SHARPNESS_PNG = "sharpness.png";
+  static final String FEATURES_PNG = "features.png";
+
+  /** Probe value keys, as {@code dev.slingshot.djl.ProbeMeasurement} writes them. */
+  static final String UPDATE_SHARPNESS = ProbeMeasurement.UPDATE_SHARPNESS;
+
+  static final String LAMBDA_MAX = ProbeMeasurement.LAMBDA_MAX;
+  static final String EFFECTIVE_STEP_FRACTION = ProbeMeasurement.EFFECTIVE_STEP_FRACTION;
+  static final String EFFECTIVE_STEP_MAX = ProbeMeasurement.EFFECTIVE_STEP_MAX;
+  static final String PRECONDITIONED = ProbeMeasurement.PRECONDITIONED_SHARPNESS;
+  static final String PRECONDITIONED_THRESHOLD = ProbeMeasurement.PRECONDITIONED_THRESHOLD;
+
+  /** Prefix of the cosine-distance keys in a record's metrics (the adapter's App. B.1 values). */
+  static final String COSINE_PREFIX = "cosine_distance";
+
+  /** Height of one panel of a multi-panel figure. */
+  private static final int PANEL_HEIGHT = 460;
 
   private static final int WIDTH = 1400;
   private static final int HEIGHT = 620;
@@ -48,19 +68,286 @@ final class RunPlots {
   private static final Color FULL_TRAIN = new Color(23, 190, 207);
   private static final Color TEST = new Color(214, 39, 40);
   private static final Color NORM = new Color(44, 160, 44);
+  private static final Color LAMBDA = new Color(148, 103, 189);
+  private static final Color GUIDE = new Color(90, 90, 90);
+  private static final Color PRECOND = new Color(140, 86, 75);
+  private static final Color[] PALETTE = {
+    new Color(31, 119, 180),
+    new Color(214, 39, 40),
+    new Color(44, 160, 44),
+    new Color(148, 103, 189),
+    new Color(255, 127, 14),
+    new Color(23, 190, 207)
+  };
 
   private RunPlots() {}
 
-  static void write(RunAnalysis run) throws IOException {
+  /** Writes every figure the run has data for; returns their file names, in report order. */
+  static List<String> write(RunAnalysis run) throws IOException {
     System.setProperty("java.awt.headless", "true");
     save(lossChart(run), run.dir.resolve(LOSS_PNG));
     save(accuracyChart(run), run.dir.resolve(ACCURACY_PNG));
+    if (hasProbes(run)) {
+      save(sharpnessCharts(run), run.dir.resolve(SHARPNESS_PNG));
+    }
+    if (hasFeatures(run)) {
+      save(featureCharts(run), run.dir.resolve(FEATURES_PNG));
+    }
+    return files(run);
+  }
+
+  /** The figures {@link #write} draws for {@code run}. */
+  static List<String> files(RunAnalysis run) {
+    List<String> files = new ArrayList<>(List.of(LOSS_PNG, ACCURACY_PNG));
+    if (hasProbes(run)) {
+      files.add(SHARPNESS_PNG);
+    }
+    if (hasFeatures(run)) {
+      files.add(FEATURES_PNG);
+    }
+    return List.copyOf(files);
+  }
+
+  /** Whether events.jsonl holds probe events: then sharpness.png is drawn. */
+  static boolean hasProbes(RunAnalysis run) {
+    return !run.probes.isEmpty();
+  }
+
+  /** Whether records carry cosine distances or events.jsonl feature changes: features.png. */
+  static boolean hasFeatures(RunAnalysis run) {
+    return !run.featureChanges.isEmpty() || !cosineKeys(run).isEmpty();
   }
 
   private static void save(XYChart chart, Path file) throws IOException {
     String name = file.toString();
     BitmapEncoder.saveBitmap(
         chart, name.substring(0, name.length() - 4), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /** Panels stacked in one PNG, all as wide as one chart. */
+  private static void save(List<XYChart> panels, Path file) throws IOException {
+    if (panels.size() == 1) {
+      save(panels.get(0), file);
+      return;
+    }
+    String name = file.toString();
+    BitmapEncoder.saveBitmap(
+        panels,
+        panels.size(),
+        1,
+        name.substring(0, name.length() - 4),
+        BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /**
+   * The second-order probes (Thilak et al. App. A.6.1, Fig. 16): on top, on a log axis, the update
+   * sharpness uᵀHu/‖u‖² (its positive values: a log axis cannot show the others, and the legend
+   * counts them), λmax of the Hessian and the line 2/lr (gradient descent's stability limit; lr
+   * from config.json), and when measured the preconditioned sharpness λmax(P⁻¹H) with Adam's
+   * threshold (2+2β1)/((1−β1)·lr); in the middle, on a log axis, Adam's largest per-coordinate
+   * effective step against 2/λmax (the paper's Fig. 16b-d draws a few coordinates' steps against
+   * it); below, the fraction of all coordinates whose effective step exceeds 2/λmax. Slingshot
+   * episodes shaded in all three.
+   */
+  static List<XYChart> sharpnessCharts(RunAnalysis run) {
+    List<RunAnalysis.Measured> ps = run.probes;
+    XYChart top = base(run, "curvature (log)", PANEL_HEIGHT);
+    top.setTitle(
+        title(run)
+            + ": second-order probes ("
+            + ps.size()
+            + "); shaded: slingshot episodes (orange), rule intervals (red)");
+    top.getStyler().setYAxisLogarithmic(true);
+    top.getStyler().setYAxisLogarithmicDecadeOnly(true);
+    top.getStyler().setMarkerSize(4);
+    double[][] sharp = probePoints(ps, UPDATE_SHARPNESS, true);
+    long nonPositive = ps.stream().filter(p -> p.value(UPDATE_SHARPNESS).orElse(1) <= 0).count();
+    if (sharp[0].length > 0) {
+      String name =
+          "update sharpness uᵀHu/‖u‖²"
+              + (nonPositive > 0
+                  ? " ("
+                      + nonPositive
+                      + (nonPositive == 1 ? " value" : " values")
+                      + " ≤ 0 not drawn)"
+                  : "");
+      probeStyle(top.addSeries(name, sharp[0], sharp[1]), TRAIN);
+    }
+    double[][] lambda = probePoints(ps, LAMBDA_MAX, true);
+    if (lambda[0].length > 0) {
+      probeStyle(top.addSeries("λmax(H)", lambda[0], lambda[1]), LAMBDA);
+    }
+    double[][] pre = probePoints(ps, PRECONDITIONED, true);
+    if (pre[0].length > 0) {
+      probeStyle(top.addSeries("preconditioned sharpness λmax(P⁻¹H)", pre[0], pre[1]), PRECOND);
+      double[][] thr = probePoints(ps, PRECONDITIONED_THRESHOLD, true);
+      if (thr[0].length > 0) {
+        guide(top, "(2+2β1)/((1−β1)·lr)", run, thr[1][thr[1].length - 1], PRECOND);
+      }
+    }
+    OptionalDouble lr = run.learningRate();
+    if (lr.isPresent() && lr.getAsDouble() > 0) {
+      guide(top, "2/lr = " + trim(2 / lr.getAsDouble()), run, 2 / lr.getAsDouble(), GUIDE);
+    }
+    if (top.getSeriesCollection().isEmpty()) {
+      top.addSeries("no positive curvature values", new double[] {0}, new double[] {1});
+    }
+    shade(top, run);
+
+    XYChart middle = base(run, "step size (log)", PANEL_HEIGHT);
+    middle.setTitle(
+        "Adam's largest per-coordinate effective step lr·√(1−β2^t)/(1−β1^t)/(√v+ε) against"
+            + " the largest stable step 2/λmax (Fig. 16b-d)");
+    middle.getStyler().setYAxisLogarithmic(true);
+    middle.getStyler().setYAxisLogarithmicDecadeOnly(true);
+    middle.getStyler().setMarkerSize(4);
+    double[][] effMax = probePoints(ps, EFFECTIVE_STEP_MAX, true);
+    if (effMax[0].length > 0) {
+      probeStyle(middle.addSeries("largest effective step", effMax[0], effMax[1]), TEST);
+    }
+    if (lambda[0].length > 0) {
+      double[] limit = new double[lambda[1].length];
+      for (int i = 0; i < limit.length; i++) {
+        limit[i] = 2 / lambda[1][i];
+      }
+      probeStyle(middle.addSeries("2/λmax", lambda[0], limit), LAMBDA);
+    }
+    if (middle.getSeriesCollection().isEmpty()) {
+      middle.addSeries("no step-size values", new double[] {0}, new double[] {1});
+    }
+    shade(middle, run);
+
+    XYChart bottom = base(run, "fraction", PANEL_HEIGHT);
+    bottom.setTitle("fraction of coordinates whose effective step exceeds 2/λmax");
+    bottom.getStyler().setYAxisMin(0.0).setYAxisMax(1.0);
+    bottom.getStyler().setMarkerSize(4);
+    double[][] frac = probePoints(ps, EFFECTIVE_STEP_FRACTION, false);
+    if (frac[0].length > 0) {
+      probeStyle(bottom.addSeries("fraction above 2/λmax", frac[0], frac[1]), TEST);
+    } else {
+      bottom.addSeries(
+          "no effective-step values (the optimizer has no second moments)",
+          new double[] {0},
+          new double[] {0});
+    }
+    shade(bottom, run);
+    return List.of(top, middle, bottom);
+  }
+
+  /**
+   * Feature learning (Thilak et al. App. B.1 and Fig. 2e-f): the cosine distance from
+   * initialisation 1 − ⟨θ,θ₀⟩/(‖θ‖‖θ₀‖) of each parameter set the records carry (keys starting with
+   * {@value #COSINE_PREFIX}), and on a log axis the relative feature change ‖h_{t+1} − h_t‖/‖h_t‖
+   * per layer from {@code feature_change} events; one panel each, whichever exist.
+   */
+  static List<XYChart> featureCharts(RunAnalysis run) {
+    List<XYChart> panels = new ArrayList<>();
+    List<String> keys = cosineKeys(run);
+    if (!keys.isEmpty()) {
+      XYChart c = base(run, "cosine distance from init", PANEL_HEIGHT);
+      c.setTitle(title(run) + ": cosine distance from initialisation; shaded: slingshot episodes");
+      int i = 0;
+      for (String key : keys) {
+        double[][] pts = bucketMax(withMetric(run.records, key), r -> metric(r, key));
+        if (pts[0].length > 0) {
+          String label =
+              key.startsWith(COSINE_PREFIX + ".") ? key.substring(COSINE_PREFIX.length() + 1) : key;
+          style(c.addSeries(label, pts[0], pts[1]), PALETTE[i++ % PALETTE.length], 1.6f);
+        }
+      }
+      shade(c, run);
+      panels.add(c);
+    }
+    if (!run.featureChanges.isEmpty()) {
+      XYChart f = base(run, "relative feature change (log)", PANEL_HEIGHT);
+      f.setTitle(
+          title(run)
+              + ": relative feature change ‖h(t+1) − h(t)‖/‖h(t)‖ per layer; shaded: slingshot"
+              + " episodes");
+      f.getStyler().setYAxisLogarithmic(true);
+      f.getStyler().setYAxisLogarithmicDecadeOnly(true);
+      List<String> layers = new ArrayList<>();
+      for (RunAnalysis.Measured m : run.featureChanges) {
+        for (String k : m.values().keySet()) {
+          if (!layers.contains(k)) {
+            layers.add(k);
+          }
+        }
+      }
+      int i = 0;
+      for (String key : layers) {
+        double[][] pts = probePoints(run.featureChanges, key, true);
+        if (pts[0].length > 0) {
+          String label =
+              key.startsWith("feature.change.") ? key.substring("feature.change.".length()) : key;
+          style(f.addSeries(label, pts[0], pts[1]), PALETTE[i++ % PALETTE.length], 1.4f);
+        }
+      }
+      if (f.getSeriesCollection().isEmpty()) {
+        f.addSeries("no positive values", new double[] {0}, new double[] {1});
+      }
+      shade(f, run);
+      panels.add(f);
+    }
+    return panels;
+  }
+
+  /** The record metric keys starting with {@value #COSINE_PREFIX}, in first-seen order. */
+  static List<String> cosineKeys(RunAnalysis run) {
+    List<String> keys = new ArrayList<>();
+    for (StepRecord r : run.records) {
+      for (String k : r.metrics().keySet()) {
+        if (k.startsWith(COSINE_PREFIX) && !keys.contains(k)) {
+          keys.add(k);
+        }
+      }
+    }
+    return keys;
+  }
+
+  private static List<StepRecord> withMetric(List<StepRecord> rs, String key) {
+    List<StepRecord> out = new ArrayList<>();
+    for (StepRecord r : rs) {
+      if (r.metrics().containsKey(key)) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  private static OptionalDouble metric(StepRecord r, String key) {
+    Double v = r.metrics().get(key);
+    return v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
+  }
+
+  /** (steps, values) of the events that have {@code key}: finite, and positive if asked. */
+  static double[][] probePoints(List<RunAnalysis.Measured> ms, String key, boolean positive) {
+    List<double[]> out = new ArrayList<>();
+    for (RunAnalysis.Measured m : ms) {
+      OptionalDouble v = m.value(key);
+      if (v.isPresent() && (!positive || v.getAsDouble() > 0)) {
+        out.add(new double[] {m.step(), v.getAsDouble()});
+      }
+    }
+    return unzip(out);
+  }
+
+  /** A horizontal line at {@code y} across the run. */
+  private static void guide(XYChart chart, String name, RunAnalysis run, double y, Color c) {
+    XYSeries s =
+        chart.addSeries(name, new double[] {0, Math.max(1, run.lastStep())}, new double[] {y, y});
+    s.setMarker(SeriesMarkers.NONE);
+    s.setLineColor(c);
+    s.setLineStyle(
+        new BasicStroke(
+            1.4f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f));
+  }
+
+  private static void probeStyle(XYSeries s, Color c) {
+    s.setMarker(SeriesMarkers.CIRCLE);
+    s.setMarkerColor(c);
+    s.setLineColor(c);
+    s.setLineStyle(new BasicStroke(1.0f));
   }
 
   static XYChart lossChart(RunAnalysis run) {
@@ -121,10 +408,14 @@ final class RunPlots {
   }
 
   private static XYChart base(RunAnalysis run, String yTitle) {
+    return base(run, yTitle, HEIGHT);
+  }
+
+  private static XYChart base(RunAnalysis run, String yTitle, int height) {
     XYChart chart =
         new XYChartBuilder()
             .width(WIDTH)
-            .height(HEIGHT)
+            .height(height)
             .xAxisTitle("step")
             .yAxisTitle(yTitle)
             .build();

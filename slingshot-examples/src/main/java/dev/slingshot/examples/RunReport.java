@@ -53,8 +53,10 @@ final class RunReport {
       b.append("Seed: ").append(c.get("seed")).append(".  \n");
     }
     b.append("\n");
-    b.append("![loss](").append(RunPlots.LOSS_PNG).append(")\n\n");
-    b.append("![accuracy](").append(RunPlots.ACCURACY_PNG).append(")\n\n");
+    for (String png : RunPlots.files(run)) {
+      b.append("![").append(png.substring(0, png.length() - 4)).append("](").append(png);
+      b.append(")\n\n");
+    }
 
     b.append("## Summary\n\n");
     b.append("- steps recorded: ").append(run.records.size());
@@ -153,6 +155,7 @@ final class RunReport {
               + " jumps during it.\n");
     }
     resets(run, b);
+    UpdateSizeAtOnset.of(run).ifPresent(u -> updateSize(u, b));
     b.append("\n## Rule intervals\n\n");
     if (run.intervals.isEmpty()) {
       b.append("None.\n");
@@ -176,14 +179,35 @@ final class RunReport {
     b.append("- `config.json`: every setting, seeds, engine, versions, optimizer semantics\n");
     b.append("- `")
         .append(RunLog.METRICS_FILE)
-        .append("`: one record per step (minibatch loss, last-layer norm, update norm;")
+        .append("`: one record per step (minibatch loss, last-layer norm, update norm ‖u‖ and")
+        .append(" its largest coordinate ‖u‖∞;")
         .append(" evaluations every eval_every steps)\n");
-    b.append("- `").append(RunLog.EVENTS_FILE).append("`: the detector's events as they fired\n");
     b.append("- `")
-        .append(RunPlots.LOSS_PNG)
-        .append("`, `")
-        .append(RunPlots.ACCURACY_PNG)
-        .append("`: the figures above (regenerate with `./slingshot plot DIR`)\n");
+        .append(RunLog.EVENTS_FILE)
+        .append("`: the detector's events as they fired")
+        .append(run.probes.isEmpty() ? "" : ", and the second-order probes' measurements")
+        .append("\n");
+    b.append("- ");
+    List<String> plots = RunPlots.files(run);
+    for (int i = 0; i < plots.size(); i++) {
+      b.append(i == 0 ? "" : ", ").append('`').append(plots.get(i)).append('`');
+    }
+    b.append(": the figures above (regenerate with `./slingshot plot DIR`)");
+    if (RunPlots.hasProbes(run)) {
+      b.append("; `")
+          .append(RunPlots.SHARPNESS_PNG)
+          .append("` from the ")
+          .append(run.probes.size())
+          .append(" probe events (update sharpness and λmax against 2/lr, effective steps above")
+          .append(" 2/λmax: Thilak et al. App. A.6.1, Fig. 16)");
+    }
+    if (RunPlots.hasFeatures(run)) {
+      b.append("; `")
+          .append(RunPlots.FEATURES_PNG)
+          .append("`: cosine distance from initialisation and relative feature change (Thilak")
+          .append(" et al. App. B.1, Fig. 2e-f)");
+    }
+    b.append("\n");
     return b.toString();
   }
 
@@ -244,6 +268,94 @@ final class RunReport {
         "- to see what the resets change, compare with a run of the same experiment and seed"
             + " without resets (`parity-adamw`, or `--set reset=never`): its episode count and"
             + " peak losses\n");
+  }
+
+  /**
+   * The "Update size at slingshot onset" section: ‖u‖∞/lr at each late episode's onset against the
+   * parity study's (1−β1)/√(1−β2) (see {@link UpdateSizeAtOnset}).
+   */
+  static void updateSize(UpdateSizeAtOnset u, StringBuilder b) {
+    double p = u.prediction();
+    b.append("\n## Update size at slingshot onset\n\n");
+    b.append(
+            "The parity study (Sec. 1.1, Step 4) predicts that when AdamW's parameters hit the wall")
+        .append(" of the zero-loss basin, each coordinate moves by about lr·(1−β1)/√(1−β2) = ")
+        .append(fmt(p, 3))
+        .append("·lr (β1 = ")
+        .append(u.beta1)
+        .append(", β2 = ")
+        .append(u.beta2)
+        .append("; √10 ≈ 3.162 for the defaults). Measured: ‖u‖∞, the largest absolute")
+        .append(" coordinate of the applied update (`metrics.")
+        .append(UpdateSizeAtOnset.KEY)
+        .append("`), over lr = ")
+        .append(u.lr)
+        .append(".\n\n");
+    if (u.onsets.isEmpty()) {
+      b.append("No slingshot episode after the fit.\n");
+    } else {
+      b.append(
+          "| # | onset step | peak loss | ‖u‖∞/lr at onset | ÷ prediction | max ‖u‖∞/lr, onset to"
+              + " onset+"
+              + UpdateSizeAtOnset.AFTER
+              + " (step) | ÷ prediction | first step ≥ prediction (onset − "
+              + UpdateSizeAtOnset.LOOKBACK
+              + " on) |\n");
+      b.append("|---|---|---|---|---|---|---|---|\n");
+      int i = 1;
+      for (UpdateSizeAtOnset.Onset o : u.onsets) {
+        b.append("| ").append(i++);
+        b.append(" | ").append(o.step());
+        b.append(" | ").append(sci(o.peakLoss()));
+        b.append(" | ").append(opt(o.atOnset(), 2));
+        b.append(" | ").append(ratio(o.atOnset(), p));
+        b.append(" | ").append(opt(o.max(), 2));
+        if (o.maxStep().isPresent()) {
+          b.append(" (").append(o.maxStep().getAsLong()).append(")");
+        }
+        b.append(" | ").append(ratio(o.max(), p));
+        b.append(" | ");
+        if (o.firstReached().isPresent()) {
+          long d = o.firstReached().getAsLong() - o.step();
+          b.append(o.firstReached().getAsLong())
+              .append(" (")
+              .append(d == 0 ? "onset" : (d > 0 ? "+" : "") + d)
+              .append(d == -UpdateSizeAtOnset.LOOKBACK ? " or earlier" : "")
+              .append(")");
+        } else {
+          b.append("not reached");
+        }
+        b.append(" |\n");
+      }
+    }
+    b.append("\n- between slingshots (after the fit, more than the merge gap away from every")
+        .append(" episode; ")
+        .append(u.stepsBetween)
+        .append(" steps): median ‖u‖∞/lr ")
+        .append(opt(u.medianBetween, 3))
+        .append(
+            u.medianBetween.isPresent()
+                ? " (" + ratio(u.medianBetween, p) + " of the prediction)"
+                : "")
+        .append("\n");
+    int k = UpdateSizeAtOnset.envelopeStep(u.beta1, u.beta2);
+    b.append("- with the same gradient sign k steps in a row from m = v = 0, update k is")
+        .append(" lr·(1−β1^k)/√(1−β2^k): ")
+        .append(fmt(UpdateSizeAtOnset.steady(u.beta1, u.beta2, 1), 2))
+        .append(", ")
+        .append(fmt(UpdateSizeAtOnset.steady(u.beta1, u.beta2, 2), 2))
+        .append(", ")
+        .append(fmt(UpdateSizeAtOnset.steady(u.beta1, u.beta2, 3), 2))
+        .append(" ·lr for k = 1, 2, 3, at most ")
+        .append(fmt(UpdateSizeAtOnset.envelope(u.beta1, u.beta2), 2))
+        .append("·lr (k = ")
+        .append(k)
+        .append("): values above the prediction at the onset mean that the wall was hit a few")
+        .append(" steps before the loss rose above the rule's threshold\n");
+  }
+
+  private static String ratio(OptionalDouble v, double prediction) {
+    return v.isPresent() ? fmt(v.getAsDouble() / prediction, 2) + "×" : "–";
   }
 
   private static String normChange(RunAnalysis run, long start, long end) {

@@ -33,7 +33,11 @@ final class TransformerBench {
       throw new IllegalArgumentException("variant must be last or full, got " + variant);
     }
     ModularTraining.Config config =
-        ModularTraining.Config.paper().withSchedule(Long.MAX_VALUE, batch, Integer.MAX_VALUE, 0);
+        ModularExperiment.config(
+            "steps=" + Long.MAX_VALUE,
+            "batch=" + batch,
+            "eval_every=" + Integer.MAX_VALUE,
+            "feature_every=0");
     double[] ms = new double[blocks];
     String device;
     try (ModularTraining training =

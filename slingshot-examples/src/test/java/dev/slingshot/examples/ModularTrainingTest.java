@@ -21,9 +21,8 @@ class ModularTrainingTest {
   @Test
   void reducedRunWritesOneCompleteRecordPerStep(@TempDir Path dir) throws Exception {
     ModularTraining.Config config =
-        ModularTraining.Config.paper()
-            .withOperation(ModularArithmetic.Operation.ADD, 7)
-            .withSchedule(200, 512, 50, 40);
+        ModularExperiment.config(
+            "op=add", "p=7", "steps=200", "batch=512", "eval_every=50", "feature_every=40");
     SlingshotMonitor monitor = SlingshotMonitor.builder().rule(new SlingshotDetector()).build();
     SlingshotOptions.Builder options =
         SlingshotOptions.custom().monitor(monitor).measureEvery(1).failFast(true);
@@ -75,10 +74,16 @@ class ModularTrainingTest {
   @Test
   void minibatchesCoverAnEpochAndTheRunIsRepeatable() throws Exception {
     ModularTraining.Config config =
-        ModularTraining.Config.paper()
-            .withOperation(ModularArithmetic.Operation.DIV, 7)
-            .withSchedule(6, 8, 3, 0)
-            .withModel(DecoderLayer.Norm.POST, Double.NaN, 16, 2, 1);
+        ModularExperiment.config(
+            "op=div",
+            "p=7",
+            "steps=6",
+            "batch=8",
+            "eval_every=3",
+            "feature_every=0",
+            "width=16",
+            "heads=2",
+            "layers=1");
     double[] first = losses(config);
     double[] second = losses(config);
     assertThat(second).containsExactly(first);
@@ -86,16 +91,15 @@ class ModularTrainingTest {
 
   @Test
   void invalidHyperparametersAreRefused() {
-    ModularTraining.Config paper = ModularTraining.Config.paper();
-    assertThatThrownBy(
-            () -> paper.withOptimizer(ModularTraining.OptimizerKind.ADAM, 1e-3f, 1e-3f, 0))
-        .hasMessageContaining("epsilon");
-    assertThatThrownBy(
-            () -> paper.withOptimizer(ModularTraining.OptimizerKind.ADAM, 1e-3f, 1e-8f, 0.1f))
+    assertThatThrownBy(() -> ModularExperiment.config("eps=1e-3")).hasMessageContaining("eps");
+    assertThatThrownBy(() -> ModularExperiment.config("weight_decay=0.1"))
         .hasMessageContaining("optimizer=adamw");
-    assertThatThrownBy(() -> paper.withSplit(0.9, 0)).hasMessageContaining("0.9");
-    assertThat(paper.withOptimizer(ModularTraining.OptimizerKind.ADAM, 1e-3f, 1e-4f, 0).epsilon())
-        .isEqualTo(1e-4f);
+    assertThatThrownBy(() -> ModularExperiment.config("fraction=0.9")).hasMessageContaining("0.9");
+    assertThatThrownBy(() -> ModularExperiment.config("width=130", "heads=4"))
+        .hasMessageContaining("130/4");
+    assertThat(ModularExperiment.config("eps=1e-4").epsilon()).isEqualTo(1e-4f);
+    assertThat(ModularExperiment.config("optimizer=adamw", "weight_decay=1").weightDecay())
+        .isEqualTo(1f);
   }
 
   private static double[] losses(ModularTraining.Config config) throws Exception {

@@ -47,6 +47,34 @@ class RunCommandTest {
     return new Outcome(code, out.toString(), err.toString());
   }
 
+  /**
+   * Runs the command line in a new JVM, as a user (or a sweep's worker) runs it: one training run
+   * per process. Used where a test compares runs bit for bit: two transformer runs in one JVM after
+   * other models have trained there (with probes: TorchScript's graph executor is global state) are
+   * not always identical, while separate processes are (see the issue 5 note).
+   */
+  static Outcome executeInNewJvm(Path workDir, String... args)
+      throws java.io.IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("-Dai.djl.offline=true");
+    cmd.add("-Dai.djl.pytorch.num_threads=1");
+    cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
+    cmd.add("-Djava.awt.headless=true");
+    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    cmd.add(Slingshot.class.getName());
+    cmd.addAll(List.of(args));
+    Files.createDirectories(workDir);
+    Path out = Files.createTempFile(workDir, "out", ".txt");
+    Path err = Files.createTempFile(workDir, "err", ".txt");
+    Process p =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    int code = p.waitFor();
+    return new Outcome(code, Files.readString(out), Files.readString(err));
+  }
+
   @BeforeAll
   static void fashionMnist(@TempDir Path tmp) throws Exception {
     FakeFashionMnist.useIfRealMissing(tmp);
@@ -197,6 +225,62 @@ class RunCommandTest {
       runs.add(RunLog.readRecords(dir.resolve(RunLog.METRICS_FILE)));
     }
     assertThat(runs.get(0)).isEqualTo(runs.get(1));
+  }
+
+  @Test
+  void probeEveryTurnsOnTheAdaptersProbesAndTheSharpnessFigure(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("probed");
+    Outcome o =
+        execute(
+            "run",
+            "parity-adamw",
+            "--steps",
+            "60",
+            "--no-progress",
+            "--out",
+            dir.toString(),
+            "--set",
+            "train_size=64",
+            "test_size=64",
+            "eval_every=30",
+            "probe_every=20");
+    assertThat(o.code()).as(o.err()).isZero();
+    List<JsonNode> probes = new ArrayList<>();
+    for (JsonNode n : RunLog.readEvents(dir.resolve(RunLog.EVENTS_FILE))) {
+      if ("probe".equals(n.path("type").asText())) {
+        probes.add(n);
+      }
+    }
+    // steps 20 and 40 are probed at the next batch; step 60 is the last, with no next batch
+    assertThat(probes).extracting(n -> n.path("step").asLong()).containsExactly(20L, 40L);
+    for (JsonNode p : probes) {
+      assertThat(p.path("batch").asText()).isEqualTo("current");
+      assertThat(p.path("values").path("lambda.max").asDouble()).isPositive();
+      assertThat(p.path("values").has("sharpness.update")).isTrue();
+      assertThat(p.path("values").has("effective_step.fraction_above")).isTrue();
+      assertThat(p.path("values").has("sharpness.preconditioned")).isTrue();
+    }
+    assertThat(ImageIO.read(dir.resolve(RunPlots.SHARPNESS_PNG).toFile())).isNotNull();
+    assertThat(Files.readString(dir.resolve(RunReport.REPORT_FILE)))
+        .contains("![sharpness](sharpness.png)");
+    Map<String, Object> config = RunFiles.readJsonMap(dir.resolve(ParityTraining.CONFIG_FILE));
+    assertThat(config.get("probes")).isEqualTo("every-20-steps");
+  }
+
+  @Test
+  void probeSettingsMapToTheCoresSchedules() {
+    Settings s = Experiment.PARITY.defaults();
+    assertThat(ParityTraining.probeSchedule(s).describe()).isEqualTo("never");
+    assertThat(ParityTraining.probeSchedule(s.with(List.of("probe_every=500"))).describe())
+        .isEqualTo("every-500-steps");
+    assertThat(
+            ParityTraining.probeSchedule(s.with(List.of("probe_every=500", "probe_dense=32")))
+                .describe())
+        .isEqualTo("dense-32-steps-near-transitions(every-500-steps)");
+    assertThat(ParityTraining.probeSchedule(s.with(List.of("probe_dense=8"))).describe())
+        .isEqualTo("dense-8-steps-near-transitions(never)");
+    assertThat(execute("run", "parity", "--set", "probe_every=-1").err())
+        .contains("invalid value '-1' for probe_every");
   }
 
   @Test
