@@ -19,6 +19,8 @@ import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code slingshot run modular} at reduced size (p = 7, a few hundred steps) through the code path
@@ -147,26 +149,73 @@ class ModularExperimentTest {
     }
     // the records up to the checkpoint are kept as they were
     assertThat(after.subList(0, 100)).isEqualTo(before.subList(0, 100));
-    // Steps 101-105 again from the checkpoint's parameters, optimizer state and data position:
-    // the same losses, norms and updates as the first time (an optimizer state that was not
-    // restored changes update 101 at once; parameters that were not loaded change loss 101).
-    // Not compared bit for bit, nor further: transformer runs on this CPU occasionally drift by
-    // about 1e-4 relative from some step on (the issue 5 note).
+    // Steps 101-105 again from the checkpoint's parameters, optimizer state and data position.
+    // Loss 101 is a forward pass of the loaded parameters on the same batch: equal to 1e-5.
+    // The updates agree to about 3e-4 relative, not bit for bit (transformer runs on this CPU
+    // repeat to about that precision, see the issue 5 note), so 101-105 are compared at 1e-3
+    // (losses) and 1e-2 (update norms): an optimizer state that was not restored makes update
+    // 101 a fresh Adam's first, about 20 times larger here.
+    assertThat(after.get(100).trainLoss())
+        .isCloseTo(before.get(100).trainLoss(), within(1e-5 * before.get(100).trainLoss()));
     for (int i = 100; i < 105; i++) {
       StepRecord x = before.get(i);
       StepRecord y = after.get(i);
       assertThat(y.trainLoss())
           .as("loss at %d", i + 1)
-          .isCloseTo(x.trainLoss(), within(1e-5 * x.trainLoss()));
+          .isCloseTo(x.trainLoss(), within(1e-3 * x.trainLoss()));
       double nx = x.norm(StepRecord.LAST_LAYER).getAsDouble();
       assertThat(y.norm(StepRecord.LAST_LAYER).getAsDouble()).isCloseTo(nx, within(1e-5 * nx));
       double ux = x.updateNorm().getAsDouble();
       assertThat(y.updateNorm().getAsDouble())
           .as("update at %d", i + 1)
-          .isCloseTo(ux, within(1e-4 * ux));
+          .isCloseTo(ux, within(1e-2 * ux));
     }
     List<JsonNode> events = RunLog.readEvents(cut.resolve(RunLog.EVENTS_FILE));
     assertThat(steps(events, FeatureChange.TYPE)).containsExactly(40L, 80L, 120L, 160L);
+  }
+
+  /** The set-ups of the paper's appendices, a few steps each through the command line. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "optimizer=adamw weight_decay=1", // App. C.1
+        "tau=0.25", // App. C.2
+        "optimizer=sgd lr=0.01", // App. B.2
+        "norm=pre eps=1e-5", // pre-LN; App. E's larger eps
+        "op=s5_conj fraction=0.3 eval_every=20", // App. B.3: a permutation operation
+        "op=div_odd_else_sub fraction=0.8"
+      })
+  void everyAppendixSetUpRuns(String sets, @TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("run");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "modular",
+                "--steps",
+                "20",
+                "--no-progress",
+                "--out",
+                dir.toString(),
+                "--set",
+                "p=7",
+                "eval_every=10",
+                "feature_every=10"));
+    args.addAll(List.of(sets.split(" ")));
+    RunCommandTest.Outcome o = RunCommandTest.execute(args.toArray(String[]::new));
+    assertThat(o.code()).as(o.err()).isZero();
+    List<StepRecord> records = RunLog.readRecords(dir.resolve(RunLog.METRICS_FILE));
+    assertThat(records).hasSize(20);
+    assertThat(records.get(19).trainLoss()).isFinite();
+    assertThat(records.get(19).testAccuracy()).isPresent();
+    Map<String, Object> config = RunFiles.readJsonMap(dir.resolve(ParityTraining.CONFIG_FILE));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> settings = (Map<String, Object>) config.get("settings");
+    for (String kv : sets.split(" ")) {
+      String key = kv.substring(0, kv.indexOf('='));
+      Object expected = Experiment.MODULAR.defaults().with(List.of(kv)).values().get(key);
+      assertThat(String.valueOf(settings.get(key))).as(key).isEqualTo(String.valueOf(expected));
+    }
   }
 
   @Test
