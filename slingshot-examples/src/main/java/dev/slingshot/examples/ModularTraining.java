@@ -6,6 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -198,6 +199,16 @@ final class ModularTraining implements AutoCloseable {
   private final Random sampling;
   private int[] order;
   private int cursor;
+
+  /** The training set on the model's device, uploaded once: (N, 4) tokens and (N) labels. */
+  private NDArray deviceTokens;
+
+  private NDArray deviceLabels;
+
+  /** The current epoch's permutation on the device (int64), uploaded once per epoch. */
+  private NDArray deviceOrder;
+
+  private boolean orderUploaded;
   private long step;
 
   /** A plain, uninstrumented run from step 0 whose last layer computes only the answer position. */
@@ -400,9 +411,10 @@ final class ModularTraining implements AutoCloseable {
         slingshot != null && config.featureEvery() > 0 && step % config.featureEvery() == 0;
     try (NDManager scope = manager.newSubManager()) {
       NDList before = features ? featureChange.before(scope) : null;
-      int[] batch = nextBatch();
-      NDArray x = scope.create(gatherTokens(batch), new Shape(batch.length, 4));
-      NDList labels = new NDList(scope.create(gatherLabels(batch), new Shape(batch.length)));
+      int[] slice = nextBatch();
+      NDList data = deviceBatch(slice, scope);
+      NDArray x = data.get(0);
+      NDList labels = new NDList(data.get(1));
       NDList logits;
       try (GradientCollector gc = trainer.newGradientCollector()) {
         logits = trainer.forward(new NDList(x));
@@ -414,7 +426,7 @@ final class ModularTraining implements AutoCloseable {
         // the batch itself too: the probes take the Hessian on the coming batch (not closed here:
         // a Batch closes its manager, the step's scope)
         Batch b =
-            new Batch(scope, new NDList(x), labels, batch.length, null, null, step, config.steps());
+            new Batch(scope, new NDList(x), labels, slice[1], null, null, step, config.steps());
         TrainingListener.BatchData bd =
             new TrainingListener.BatchData(b, Map.of(device, labels), Map.of(device, logits));
         trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
@@ -469,6 +481,11 @@ final class ModularTraining implements AutoCloseable {
     return new Evaluation(lossSum / n, correct / n);
   }
 
+  /**
+   * The next minibatch as a slice {@code [from, from + size)} of the epoch's permutation {@link
+   * #order} (Power et al.'s iterator: consecutive slices of a per-epoch permutation, the last one
+   * short); draws a new permutation when the epoch is done.
+   */
   private int[] nextBatch() {
     int n = split.train().size();
     if (order == null || cursor >= n) {
@@ -483,31 +500,45 @@ final class ModularTraining implements AutoCloseable {
         order[j] = t;
       }
       cursor = 0;
+      orderUploaded = false;
     }
-    // Power et al.'s iterator: consecutive slices of a per-epoch permutation, the last one short.
     int size = Math.min(config.batchSize(), n - cursor);
-    int[] batch = Arrays.copyOfRange(order, cursor, cursor + size);
+    int[] slice = {cursor, size};
     cursor += size;
-    return batch;
+    return slice;
   }
 
-  private int[] gatherTokens(int[] batch) {
+  /**
+   * The minibatch {@code slice} gathered on the device from the training set there: the data
+   * crosses to the device once per run and the permutation once per epoch, not two arrays per step
+   * (each upload from host memory waits for the device's queue on a GPU).
+   */
+  private NDList deviceBatch(int[] slice, NDManager scope) {
     int len = ModularArithmetic.SEQUENCE_LENGTH;
-    int[] out = new int[batch.length * len];
-    int[] all = split.train().tokens();
-    for (int k = 0; k < batch.length; k++) {
-      System.arraycopy(all, batch[k] * len, out, k * len, len);
+    if (deviceTokens == null) {
+      ModularArithmetic.Subset train = split.train();
+      deviceTokens = manager.create(train.tokens(), new Shape(train.size(), len));
+      deviceLabels = manager.create(train.labels(), new Shape(train.size()));
     }
-    return out;
-  }
-
-  private int[] gatherLabels(int[] batch) {
-    int[] out = new int[batch.length];
-    int[] all = split.train().labels();
-    for (int k = 0; k < batch.length; k++) {
-      out[k] = all[batch[k]];
+    if (!orderUploaded) {
+      if (deviceOrder != null) {
+        deviceOrder.close();
+      }
+      long[] o = new long[order.length];
+      for (int i = 0; i < o.length; i++) {
+        o[i] = order[i];
+      }
+      deviceOrder = manager.create(o);
+      orderUploaded = true;
     }
-    return out;
+    NDArray rows = deviceOrder.get(new NDIndex("{}:{}", slice[0], slice[0] + slice[1]));
+    rows.attach(scope);
+    // flat indices into the (N, 4) token matrix: row * 4 + position
+    NDArray flat =
+        rows.expandDims(1).mul(len).add(scope.arange(0L, (long) len, 1L, DataType.INT64));
+    NDArray x = deviceTokens.take(scope, flat);
+    NDArray y = deviceLabels.take(scope, rows);
+    return new NDList(x, y);
   }
 
   @Override
