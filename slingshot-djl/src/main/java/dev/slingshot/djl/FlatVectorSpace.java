@@ -154,7 +154,8 @@ final class FlatVectorSpace implements VectorSpace<NDArray> {
     }
   }
 
-  private static double gaussian(SplittableRandom random) {
+  /** A standard normal draw (Marsaglia's polar method); both vector spaces use this one. */
+  static double gaussian(SplittableRandom random) {
     double u;
     double v;
     double s;

@@ -102,13 +102,13 @@ final class NDListVectorSpace implements VectorSpace<NDList> {
       if (a.getDataType() == DataType.FLOAT64) {
         double[] d = new double[n];
         for (int i = 0; i < n; i++) {
-          d[i] = gaussian(random);
+          d[i] = FlatVectorSpace.gaussian(random);
         }
         host = manager.create(d, shape);
       } else {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
-          f[i] = (float) gaussian(random);
+          f[i] = (float) FlatVectorSpace.gaussian(random);
         }
         host = manager.create(f, shape);
       }
@@ -150,18 +150,6 @@ final class NDListVectorSpace implements VectorSpace<NDList> {
       placed.attach(manager);
     }
     return placed;
-  }
-
-  private static double gaussian(SplittableRandom random) {
-    double u;
-    double v;
-    double s;
-    do {
-      u = 2 * random.nextDouble() - 1;
-      v = 2 * random.nextDouble() - 1;
-      s = u * u + v * v;
-    } while (s >= 1 || s == 0);
-    return u * Math.sqrt(-2 * Math.log(s) / s);
   }
 
   private static void requireSameSize(NDList a, NDList b) {

@@ -205,6 +205,9 @@ final class ModularTraining implements AutoCloseable {
 
   private NDArray deviceLabels;
 
+  /** 0, 1, 2, 3 (int64) on the device: the token positions of a row, for the gather. */
+  private NDArray devicePositions;
+
   /** The current epoch's permutation on the device (int64), uploaded once per epoch. */
   private NDArray deviceOrder;
 
@@ -519,6 +522,7 @@ final class ModularTraining implements AutoCloseable {
       ModularArithmetic.Subset train = split.train();
       deviceTokens = manager.create(train.tokens(), new Shape(train.size(), len));
       deviceLabels = manager.create(train.labels(), new Shape(train.size()));
+      devicePositions = manager.arange(0L, (long) len, 1L, DataType.INT64);
     }
     if (!orderUploaded) {
       if (deviceOrder != null) {
@@ -534,8 +538,7 @@ final class ModularTraining implements AutoCloseable {
     NDArray rows = deviceOrder.get(new NDIndex("{}:{}", slice[0], slice[0] + slice[1]));
     rows.attach(scope);
     // flat indices into the (N, 4) token matrix: row * 4 + position
-    NDArray flat =
-        rows.expandDims(1).mul(len).add(scope.arange(0L, (long) len, 1L, DataType.INT64));
+    NDArray flat = rows.expandDims(1).mul(len).add(devicePositions);
     NDArray x = deviceTokens.take(scope, flat);
     NDArray y = deviceLabels.take(scope, rows);
     return new NDList(x, y);

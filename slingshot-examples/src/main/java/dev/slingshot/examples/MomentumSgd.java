@@ -37,17 +37,10 @@ final class MomentumSgd extends Optimizer {
     NDArray buf =
         withDefaultState(buffers, parameterId, weight.getDevice(), k -> weight.zerosLike());
     try (NDManager tmp = weight.getManager().newSubManager()) {
-      NDArray g = grad.duplicate();
-      g.attach(tmp);
-      float wd = getWeightDecay();
-      if (wd != 0) {
-        NDArray decay = weight.mul(wd);
-        decay.attach(tmp);
-        g.addi(decay);
-      }
+      NDArray g = TorchOptimizerSteps.decayedGradient(weight, grad, getWeightDecay(), tmp);
       if (momentum == 0) {
         weight.subi(g.muli(lr));
-        zeroGradient(weight);
+        TorchOptimizerSteps.zeroGradient(weight);
         return;
       }
       if (first) {
@@ -59,12 +52,7 @@ final class MomentumSgd extends Optimizer {
       step.attach(tmp);
       weight.subi(step);
     }
-    zeroGradient(weight);
-  }
-
-  /** See {@link RmsProp#zeroGradient}. */
-  private static void zeroGradient(NDArray weight) {
-    RmsProp.zeroGradient(weight);
+    TorchOptimizerSteps.zeroGradient(weight);
   }
 
   /** Builds a {@link MomentumSgd}; defaults are Table 1's. */
@@ -73,10 +61,7 @@ final class MomentumSgd extends Optimizer {
     private float momentum = 0.9f;
 
     Builder optLearningRate(float lr) {
-      if (!(lr >= 0)) {
-        throw new IllegalArgumentException("learning rate must not be negative: " + lr);
-      }
-      this.lr = lr;
+      this.lr = TorchOptimizerSteps.requireLearningRate(lr);
       return this;
     }
 

@@ -47,34 +47,14 @@ final class RmsProp extends Optimizer {
     updateCount(parameterId);
     NDArray v = withDefaultState(squares, parameterId, weight.getDevice(), k -> weight.zerosLike());
     try (NDManager tmp = weight.getManager().newSubManager()) {
-      NDArray g = grad.duplicate();
-      g.attach(tmp);
-      float wd = getWeightDecay();
-      if (wd != 0) {
-        NDArray decay = weight.mul(wd);
-        decay.attach(tmp);
-        g.addi(decay);
-      }
+      NDArray g = TorchOptimizerSteps.decayedGradient(weight, grad, getWeightDecay(), tmp);
       v.muli(rho).addi(g.square().muli(1 - rho));
       NDArray denom = v.sqrt();
       denom.attach(tmp);
       denom.addi(eps);
       weight.subi(g.divi(denom).muli(lr));
     }
-    zeroGradient(weight);
-  }
-
-  /**
-   * Zeroes the parameter's own gradient after its update. DJL's built-in optimizers do this inside
-   * their native update ops; a Trainer does not, so without it the gradients of successive steps
-   * add up (seen as update norms growing linearly in the step with momentum 0).
-   */
-  static void zeroGradient(NDArray weight) {
-    if (weight.hasGradient()) {
-      try (NDArray g = weight.getGradient()) {
-        g.subi(g);
-      }
-    }
+    TorchOptimizerSteps.zeroGradient(weight);
   }
 
   /** Builds an {@link RmsProp}; defaults are Table 1's. */
@@ -84,10 +64,7 @@ final class RmsProp extends Optimizer {
     private float eps = 1e-8f;
 
     Builder optLearningRate(float lr) {
-      if (!(lr >= 0)) {
-        throw new IllegalArgumentException("learning rate must not be negative: " + lr);
-      }
-      this.lr = lr;
+      this.lr = TorchOptimizerSteps.requireLearningRate(lr);
       return this;
     }
 
