@@ -1,6 +1,5 @@
 package dev.slingshot.examples;
 
-import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -12,11 +11,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.initializer.UniformInitializer;
-import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.slingshot.core.RunLog;
@@ -184,7 +180,6 @@ final class ClassifierTraining {
       try (Trainer trainer = model.newTrainer(slingshot.config())) {
         trainerRef[0] = trainer;
         trainer.initialize(new Shape(batch, n));
-        Device device = trainer.getDevices()[0];
         List<Parameter> params = new ArrayList<>();
         block.getParameters().forEach(p -> params.add(p.getValue()));
         writeConfig(dir, experiment, s, trainer, params, arch, data);
@@ -211,20 +206,7 @@ final class ClassifierTraining {
               pos++;
               NDArray x = sub.create(xb, new Shape(batch, n));
               NDList labels = new NDList(sub.create(yb));
-              NDList pred;
-              try (GradientCollector gc = trainer.newGradientCollector()) {
-                pred = trainer.forward(new NDList(x));
-                // the instrumented loss: the adapter captures this batch loss for the record
-                gc.backward(trainer.getLoss().evaluate(labels, pred));
-              }
-              // what EasyTrain.trainBatch does after backward: the listeners see the batch
-              TrainingListener.BatchData bd =
-                  new TrainingListener.BatchData(
-                      new Batch(sub, new NDList(x), labels, batch, null, null, step, steps),
-                      Map.of(device, labels),
-                      Map.of(device, pred));
-              trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
-              trainer.step();
+              HandLoop.step(trainer, sub, x, labels, batch, step, steps);
             }
             StepRecord r = slingshot.lastRecord();
             if (r == null || r.step() != step) {

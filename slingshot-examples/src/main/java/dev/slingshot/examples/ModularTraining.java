@@ -11,11 +11,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
-import ai.djl.training.dataset.Batch;
-import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -418,23 +415,7 @@ final class ModularTraining implements AutoCloseable {
       NDList data = deviceBatch(slice, scope);
       NDArray x = data.get(0);
       NDList labels = new NDList(data.get(1));
-      NDList logits;
-      try (GradientCollector gc = trainer.newGradientCollector()) {
-        logits = trainer.forward(new NDList(x));
-        gc.backward(trainer.getLoss().evaluate(labels, logits));
-      }
-      if (slingshot != null) {
-        // what EasyTrain.trainBatch does after backward: the adapter's listener takes the batch
-        // loss it captured for the record of the coming update
-        // the batch itself too: the probes take the Hessian on the coming batch (not closed here:
-        // a Batch closes its manager, the step's scope)
-        Batch b =
-            new Batch(scope, new NDList(x), labels, slice[1], null, null, step, config.steps());
-        TrainingListener.BatchData bd =
-            new TrainingListener.BatchData(b, Map.of(device, labels), Map.of(device, logits));
-        trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
-      }
-      trainer.step();
+      HandLoop.step(trainer, scope, x, labels, slice[1], step, config.steps());
       if (features) {
         slingshot.monitor().publish(featureChange.after(step, before));
       }

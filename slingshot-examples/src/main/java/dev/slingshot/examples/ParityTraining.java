@@ -11,11 +11,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.initializer.UniformInitializer;
-import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.slingshot.core.NormTracker;
@@ -239,7 +236,6 @@ final class ParityTraining {
     // at the end of trainer.step(), after the update, as the hand-rolled loop evaluated.
     Optimizer optimizer = optimizer(s);
     Trainer[] trainerRef = new Trainer[1];
-    ai.djl.Device[] deviceRef = new ai.djl.Device[1];
     SlingshotOptions options =
         SlingshotOptions.custom()
             .monitor(monitor)
@@ -272,7 +268,6 @@ final class ParityTraining {
       try (Trainer trainer = model.newTrainer(slingshot.config())) {
         trainerRef[0] = trainer;
         trainer.initialize(new Shape(batch, n));
-        deviceRef[0] = trainer.getDevices()[0];
         Map<String, Parameter> named = new LinkedHashMap<>();
         block.getParameters().forEach(p -> named.put(p.getKey(), p.getValue()));
         List<Parameter> params = new ArrayList<>(named.values());
@@ -308,23 +303,7 @@ final class ParityTraining {
               NDArray x = batchInputs(sub, data.train(), perm, pos, batch, xb);
               NDArray y = batchTargets(sub, data.train(), perm, pos, batch, loss.isHinge());
               pos++;
-              NDList labels = new NDList(y);
-              NDList pred;
-              try (GradientCollector gc = trainer.newGradientCollector()) {
-                pred = trainer.forward(new NDList(x));
-                // the instrumented loss: the adapter captures this batch loss for the record
-                gc.backward(trainer.getLoss().evaluate(labels, pred));
-              }
-              // what EasyTrain.trainBatch does after backward: the adapter's listener takes the
-              // captured batch loss for the record of the coming update
-              // (the batch itself is what a scheduled second-order probe differentiates)
-              TrainingListener.BatchData bd =
-                  new TrainingListener.BatchData(
-                      new Batch(sub, new NDList(x), labels, batch, null, null, step, steps),
-                      Map.of(deviceRef[0], labels),
-                      Map.of(deviceRef[0], pred));
-              trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
-              trainer.step();
+              HandLoop.step(trainer, sub, x, new NDList(y), batch, step, steps);
             }
             StepRecord r = slingshot.lastRecord();
             if (r == null || r.step() != step) {
