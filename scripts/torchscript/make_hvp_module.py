@@ -17,6 +17,13 @@ Writes (with torch.jit.save):
       forward(g: List[Tensor], params: List[Tensor], v: List[Tensor]) -> List[Tensor]
       H.v = autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True).
 
+  slingshot-djl/src/main/resources/dev/slingshot/djl/hvp_from_grad_flat.pt
+      forward(v: Tensor, g: List[Tensor], params: List[Tensor]) -> Tensor
+      the products of hvp_from_grad.pt for a flat v (the parameters' coordinates concatenated in
+      order), returned as one flat vector. The gradient graph is the same per-parameter list, so
+      the double backward is the same; the split of v into views and the concatenation of the
+      result run inside the module instead of as separate native calls from Java.
+
 Both use double backward:
   g  = torch.autograd.grad([loss], params, create_graph=True, retain_graph=True, allow_unused=True)
   hv = torch.autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True)
@@ -161,6 +168,29 @@ def _hvp_from_grad(g: List[torch.Tensor], params: List[torch.Tensor],
     return hvs
 
 
+def _hvp_from_grad_flat(v: torch.Tensor, g: List[torch.Tensor],
+                        params: List[torch.Tensor]) -> torch.Tensor:
+    sizes: List[int] = []
+    for p in params:
+        sizes.append(p.numel())
+    parts = torch.split(v, sizes)
+    views: List[torch.Tensor] = []
+    for i in range(len(params)):
+        views.append(parts[i].view(params[i].shape))
+    flat: List[torch.Tensor] = []
+    for h in _hvp_from_grad(g, params, views):
+        flat.append(h.reshape(-1))
+    return torch.cat(flat)
+
+
+class HvpFromGradFlat(torch.nn.Module):
+    """forward(v, g, params) -> flat H v, v flat, g from GradGraph on the same params."""
+
+    def forward(self, v: torch.Tensor, g: List[torch.Tensor],
+                params: List[torch.Tensor]) -> torch.Tensor:
+        return _hvp_from_grad_flat(v, g, params)
+
+
 class GradGraph(torch.nn.Module):
     """forward(loss, params) -> [g_i with its autograd graph] (None -> zeros_like(param))."""
 
@@ -243,6 +273,37 @@ def _grad_graph_check(gg_mod, hfg_mod, label):
     assert merr <= 1e-12, f"{label}: MLP hvp_from_grad error {merr}"
     print(f"{label}: grad_graph+hvp_from_grad quadratic H.v max abs errors over 3 products on one g:"
           f" {errs}; grad error {gerr:.3g}; tanh-MLP error {merr:.3g}")
+
+
+def _flat_check(gg_mod, hfgf_mod, label):
+    """The flat-vector product against A v on the quadratic (with an unused parameter)."""
+    gen = torch.Generator().manual_seed(2468)
+    shapes = [(3, 4), (5,), (2, 3)]
+    sizes = [3 * 4, 5, 2 * 3]
+    n = sum(sizes)
+    m = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    a = m + m.T
+    b = torch.randn(n, generator=gen, dtype=torch.float64)
+    theta0 = torch.randn(n, generator=gen, dtype=torch.float64)
+    params = [t.reshape(s).clone().requires_grad_(True)
+              for t, s in zip(torch.split(theta0, sizes), shapes)]
+    unused = torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_(True)
+    theta = torch.cat([p.reshape(-1) for p in params])
+    loss = 0.5 * theta @ (a @ theta) + b @ theta
+    allp = params + [unused]
+    g = gg_mod(loss, allp)
+    errs = []
+    for call in range(3):  # several products on the same g
+        vflat = torch.randn(n + 4, generator=gen, dtype=torch.float64)
+        hv = hfgf_mod(vflat, g, allp)
+        assert hv.shape == (n + 4,) and hv.dtype == torch.float64
+        err = (hv[:n] - a @ vflat[:n]).abs().max().item()
+        assert err <= 1e-12, f"{label}: flat H.v error {err}"
+        assert torch.count_nonzero(hv[n:]).item() == 0
+        errs.append(err)
+    for p in allp:
+        assert p.grad is None, "modules must not touch .grad"
+    print(f"{label}: hvp_from_grad_flat quadratic H.v max abs errors over 3 products: {errs}")
 
 
 def _quadratic_check(hvp_mod, hvp_grad_mod, label):
@@ -334,7 +395,12 @@ def main():
     torch.jit.save(gg, p3)
     torch.jit.save(hfg, p4)
     _grad_graph_check(torch.jit.load(p3), torch.jit.load(p4), "reloaded")
-    for p in (p1, p2, p3, p4):
+    hfgf = torch.jit.script(HvpFromGradFlat())
+    _flat_check(gg, hfgf, "scripted")
+    p5 = os.path.join(OUT_DIR, "hvp_from_grad_flat.pt")
+    torch.jit.save(hfgf, p5)
+    _flat_check(torch.jit.load(p3), torch.jit.load(p5), "reloaded")
+    for p in (p1, p2, p3, p4, p5):
         print(f"wrote {os.path.relpath(p, REPO)} ({os.path.getsize(p)} bytes)")
     print("torch", torch.__version__)
 

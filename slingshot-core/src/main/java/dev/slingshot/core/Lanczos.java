@@ -1,6 +1,7 @@
 package dev.slingshot.core;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -10,12 +11,13 @@ import java.util.List;
  * App. A.6.1, Fig. 16) and, applied to the preconditioned Hessian, the preconditioned sharpness of
  * Cohen et al. 2022 (see {@link PreconditionedSharpness}).
  *
- * <p>Each iteration costs one {@link HessianVectorProduct} and {@code k + 2} inner products; the
- * iteration keeps {@code k + 2} vectors of the parameters' size. It stops when the estimated error
- * of the top Ritz value ({@link Eigenpair#errorEstimate()}) is at most {@code tolerance · |λ|},
- * when the Krylov space becomes invariant (then the value is exact up to rounding), or at the
- * iteration cap. Warm starting from the previous call's eigenvector makes a slowly changing Hessian
- * cost a few products instead of tens.
+ * <p>Each iteration costs one {@link HessianVectorProduct}, two Gram-Schmidt passes against the
+ * {@code k} Lanczos vectors so far ({@link VectorSpace#orthogonalize}) and a norm; the iteration
+ * keeps {@code k + 2} vectors of the parameters' size. It stops when the estimated error of the top
+ * Ritz value ({@link Eigenpair#errorEstimate()}) is at most {@code tolerance · |λ|}, when the
+ * Krylov space becomes invariant (then the value is exact up to rounding), or at the iteration cap.
+ * Warm starting from the previous call's eigenvector makes a slowly changing Hessian cost a few
+ * products instead of tens.
  *
  * <p>Lanczos finds the largest <em>algebraic</em> eigenvalue (not the largest in magnitude, as
  * power iteration would): the one that limits the step size.
@@ -99,16 +101,17 @@ public final class Lanczos {
     try {
       V q = null;
       if (warmStart != null) {
-        double n = space.norm(warmStart);
-        if (n > 0 && Double.isFinite(n)) {
-          q = space.copy(warmStart);
-          space.scale(1 / n, q);
-          warm = true;
+        q = space.copy(warmStart);
+        double n = space.normalize(q);
+        warm = n > 0 && Double.isFinite(n);
+        if (!warm) {
+          space.close(q);
+          q = null;
         }
       }
       if (q == null) {
         q = space.randomLike(like, seed);
-        space.scale(1 / space.norm(q), q);
+        space.normalize(q);
       }
       basis.add(q);
       double[] alpha = new double[maxIterations];
@@ -118,19 +121,14 @@ public final class Lanczos {
       boolean converged = false;
       int k = 0;
       while (k < maxIterations) {
-        V qk = basis.get(k);
-        w = hvp.apply(qk);
-        alpha[k] = space.dot(w, qk);
-        space.axpy(-alpha[k], qk, w);
-        if (k > 0) {
-          space.axpy(-beta[k - 1], basis.get(k - 1), w);
-        }
-        // Full re-orthogonalisation against every Lanczos vector so far (one Gram-Schmidt pass).
-        for (V qj : basis) {
-          double c = space.dot(w, qj);
-          space.axpy(-c, qj, w);
-        }
-        beta[k] = space.norm(w);
+        w = hvp.apply(basis.get(k));
+        // The first pass removes α_k q_k and β_{k−1} q_{k−1}, the three-term recurrence (the other
+        // coefficients vanish in exact arithmetic); α_k = q_kᵀ H q_k is its last coefficient.
+        alpha[k] = space.orthogonalize(w, basis)[k];
+        // Full re-orthogonalisation: a second pass against every Lanczos vector so far (classical
+        // Gram-Schmidt twice, which keeps the basis orthogonal to working precision).
+        space.orthogonalize(w, basis);
+        beta[k] = space.normalize(w); // q_{k+1} if the iteration goes on
         k++;
         eig = SymmetricEigen.ofTridiagonal(alpha, beta, k);
         double theta = eig.values[0];
@@ -142,21 +140,13 @@ public final class Lanczos {
           break;
         }
         if (k < maxIterations) {
-          space.scale(1 / beta[k - 1], w);
           basis.add(w);
           w = null;
         }
       }
       // Ritz vector y = Σ s_j q_j of the top Ritz value.
-      V y = space.copy(basis.get(0));
-      space.scale(eig.vectors[0][0], y);
-      for (int j = 1; j < k; j++) {
-        space.axpy(eig.vectors[0][j], basis.get(j), y);
-      }
-      double yn = space.norm(y);
-      if (yn > 0) {
-        space.scale(1 / yn, y);
-      }
+      V y = space.combination(Arrays.copyOf(eig.vectors[0], k), basis);
+      space.normalize(y);
       return new Eigenpair<>(eig.values[0], y, k, converged, error, warm);
     } finally {
       space.close(w);

@@ -30,6 +30,14 @@ final class LogarithmicSchedule implements ProbeSchedule {
     return false;
   }
 
+  /** Exact: asked before {@link #isDue} for the same step, the bucket comparison is the same. */
+  @Override
+  public boolean mayBeDue(long step) {
+    return step >= 1
+        && step > lastStep
+        && (long) Math.floor(perDecade * Math.log10(step)) > lastBucket;
+  }
+
   @Override
   public String describe() {
     return "logarithmic-" + perDecade + "-per-decade";

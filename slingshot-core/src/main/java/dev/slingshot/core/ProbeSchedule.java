@@ -26,6 +26,17 @@ public interface ProbeSchedule {
    */
   boolean isDue(long step, List<SlingshotEvent> eventsAtStep);
 
+  /**
+   * Whether {@link #isDue} could answer true at {@code step}, whatever that step's events turn out
+   * to be. An adapter asks before the step runs, so that it prepares a probe (holds the step's
+   * update for the update sharpness) only at steps that may be probed. Must not change the
+   * schedule's state. The default, true, is always safe; a schedule that is due only at known steps
+   * answers false at the others.
+   */
+  default boolean mayBeDue(long step) {
+    return true;
+  }
+
   /** A short description for logs and run configs. */
   default String describe() {
     return getClass().getSimpleName();
@@ -33,7 +44,7 @@ public interface ProbeSchedule {
 
   /** Never probes. */
   static ProbeSchedule never() {
-    return new Named("never", (s, e) -> false);
+    return new Named("never", new AtKnownSteps(s -> false));
   }
 
   /** Probes at the steps that are multiples of {@code n} (0, n, 2n, ...). */
@@ -42,7 +53,7 @@ public interface ProbeSchedule {
       throw new IllegalArgumentException(
           "probe period must be a positive number of steps, was " + n);
     }
-    return new Named("every-" + n + "-steps", (s, e) -> s % n == 0);
+    return new Named("every-" + n + "-steps", new AtKnownSteps(s -> s % n == 0));
   }
 
   /**
@@ -88,6 +99,11 @@ public interface ProbeSchedule {
     @Override
     public boolean isDue(long step, List<SlingshotEvent> eventsAtStep) {
       return schedule.isDue(step, eventsAtStep);
+    }
+
+    @Override
+    public boolean mayBeDue(long step) {
+      return schedule.mayBeDue(step);
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.slingshot.core;
 
+import java.util.List;
+
 /**
  * The few vector operations that the second-order probes need, over whatever holds a model's
  * parameters: plain {@code double[]} in tests, a list of device-resident tensors in an engine
@@ -25,6 +27,18 @@ public interface VectorSpace<V> {
     return Math.sqrt(dot(x, x));
   }
 
+  /**
+   * Scales {@code x} to unit norm, in place, and returns the norm it had; leaves {@code x} as it is
+   * when that norm is zero or not finite.
+   */
+  default double normalize(V x) {
+    double n = norm(x);
+    if (n > 0 && Double.isFinite(n)) {
+      scale(1 / n, x);
+    }
+    return n;
+  }
+
   /** {@code y ← y + alpha·x}, in place. */
   void axpy(double alpha, V x, V y);
 
@@ -33,6 +47,42 @@ public interface VectorSpace<V> {
 
   /** {@code x ← x ⊙ d} (coordinate-wise product), in place: a diagonal preconditioner. */
   void multiply(V d, V x);
+
+  /**
+   * Removes from {@code w} its components along the orthonormal vectors {@code basis}, in place,
+   * and returns them: {@code c_j = q_j·w}, all taken before the removal, then {@code w ← w − Σ_j
+   * c_j q_j} (one classical Gram-Schmidt pass). The default takes one inner product and one {@link
+   * #axpy} per basis vector; a space of device arrays may do the whole pass in a few calls.
+   *
+   * @return the coefficients {@code c_j}, in the order of {@code basis}
+   */
+  default double[] orthogonalize(V w, List<V> basis) {
+    double[] c = new double[basis.size()];
+    for (int j = 0; j < c.length; j++) {
+      c[j] = dot(w, basis.get(j));
+    }
+    for (int j = 0; j < c.length; j++) {
+      axpy(-c[j], basis.get(j), w);
+    }
+    return c;
+  }
+
+  /**
+   * A new vector {@code Σ_j c_j q_j} over the first {@code c.length} vectors of {@code basis} (a
+   * Ritz vector, for example). The default copies, scales and takes one {@link #axpy} per vector.
+   */
+  default V combination(double[] c, List<V> basis) {
+    if (c.length == 0 || c.length > basis.size()) {
+      throw new IllegalArgumentException(
+          c.length + " coefficients for a basis of " + basis.size() + " vectors");
+    }
+    V y = copy(basis.get(0));
+    scale(c[0], y);
+    for (int j = 1; j < c.length; j++) {
+      axpy(c[j], basis.get(j), y);
+    }
+    return y;
+  }
 
   /** A new vector equal to {@code x}. */
   V copy(V x);

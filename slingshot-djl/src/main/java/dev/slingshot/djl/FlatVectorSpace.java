@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.slingshot.core.HessianVectorProduct;
 import dev.slingshot.core.VectorSpace;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -78,15 +79,123 @@ final class FlatVectorSpace implements VectorSpace<NDArray> {
   @Override
   public double dot(NDArray a, NDArray b) {
     try (NDArray d = a.dot(b)) {
-      if (d.getDataType() == DataType.FLOAT64) {
-        return d.getDouble();
+      return read(d)[0];
+    }
+  }
+
+  /**
+   * One Gram-Schmidt pass as two matrix-vector products over the stacked basis: {@code c = Q·w},
+   * {@code w ← w − Qᵀc}, one read of {@code c}. Five native calls instead of two per basis vector;
+   * the stacked copy of the basis is kept for the next pass over the same vectors. Past {@value
+   * #STACK_LIMIT} coordinates in all, the copy would cost more memory than the calls cost time, and
+   * the pass takes one inner product and one update per vector.
+   */
+  @Override
+  public double[] orthogonalize(NDArray w, List<NDArray> basis) {
+    NDArray q = stacked(basis);
+    if (q == null) {
+      return VectorSpace.super.orthogonalize(w, basis);
+    }
+    try (NDArray c = q.matMul(w);
+        NDArray r = c.matMul(q)) {
+      w.subi(r);
+      return read(c);
+    }
+  }
+
+  /** {@code Σ_j c_j q_j} as one vector-matrix product over the stacked basis. */
+  @Override
+  public NDArray combination(double[] c, List<NDArray> basis) {
+    List<NDArray> used = basis.subList(0, Math.min(c.length, basis.size()));
+    NDArray q = c.length == 0 ? null : stacked(used);
+    if (q == null) {
+      return VectorSpace.super.combination(c, basis);
+    }
+    NDList temps = new NDList(3);
+    try {
+      NDArray host = manager.create(c);
+      temps.add(host);
+      NDArray typed = host.toType(q.getDataType(), false);
+      temps.add(typed);
+      NDArray placed = typed.toDevice(q.getDevice(), false);
+      temps.add(placed);
+      NDArray y = placed.matMul(q);
+      y.attach(manager);
+      return y;
+    } finally {
+      for (NDArray t : temps) {
+        if (!t.isReleased()) {
+          t.close();
+        }
       }
-      if (d.getDataType() == DataType.FLOAT32) {
-        return d.getFloat();
+    }
+  }
+
+  /** Most coordinates ({@code vectors × length}) that {@link #orthogonalize} stacks into a copy. */
+  static final long STACK_LIMIT = 1L << 22;
+
+  private List<NDArray> stackedOf = List.of();
+  private NDArray stacked;
+
+  /**
+   * The basis as the rows of one matrix (kept while the basis is the same), or null past the limit.
+   */
+  private NDArray stacked(List<NDArray> basis) {
+    if (basis.isEmpty() || basis.size() * basis.get(0).size() > STACK_LIMIT) {
+      return null;
+    }
+    if (stacked != null && !stacked.isReleased() && sameVectors(stackedOf, basis)) {
+      return stacked;
+    }
+    if (stacked != null) {
+      stacked.close();
+    }
+    stacked = NDArrays.stack(new NDList(basis));
+    stacked.attach(manager);
+    stackedOf = List.copyOf(basis);
+    return stacked;
+  }
+
+  private static boolean sameVectors(List<NDArray> a, List<NDArray> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i) || a.get(i).isReleased()) {
+        return false;
       }
-      try (NDArray c = d.toType(DataType.FLOAT64, false)) {
-        return c.getDouble();
+    }
+    return true;
+  }
+
+  /** A small array's values as doubles: one read. */
+  private static double[] read(NDArray a) {
+    DataType type = a.getDataType();
+    if (type == DataType.FLOAT64) {
+      return a.toDoubleArray();
+    }
+    if (type == DataType.FLOAT32) {
+      float[] f = a.toFloatArray(); // not getFloat(): that indexes a new scalar array first
+      double[] d = new double[f.length];
+      for (int i = 0; i < f.length; i++) {
+        d[i] = f[i];
       }
+      return d;
+    }
+    try (NDArray c = a.toType(DataType.FLOAT64, false)) {
+      return c.toDoubleArray();
+    }
+  }
+
+  /** Divides by the norm on the device: no scalar comes from the host. */
+  @Override
+  public double normalize(NDArray x) {
+    try (NDArray n = x.norm()) {
+      double v = read(n)[0];
+      if (v > 0 && Double.isFinite(v)) {
+        x.divi(n);
+      }
+      return v;
     }
   }
 

@@ -32,10 +32,23 @@ final class GradientGraphHvp implements HessianVectorProduct<NDList>, AutoClosea
 
   @Override
   public NDList apply(NDList v) {
+    return torchScript.hvpFromGradient(gradient(), params, v, v.get(0).getManager());
+  }
+
+  /**
+   * The same products on flat vectors (the parameters' coordinates concatenated in order), on the
+   * same retained gradient graph; the module splits the vector and concatenates the result ({@link
+   * TorchScriptHvp#hvpFromGradientFlat}). Results are attached to the manager of the vector.
+   */
+  HessianVectorProduct<NDArray> flat() {
+    return v -> torchScript.hvpFromGradientFlat(gradient(), params, v, v.getManager());
+  }
+
+  private NDList gradient() {
     if (gradient == null || released(gradient)) {
       gradient = torchScript.gradientGraph(loss, params, loss.getManager());
     }
-    return torchScript.hvpFromGradient(gradient, params, v, v.get(0).getManager());
+    return gradient;
   }
 
   /** Whether a gradient graph is currently held (for tests). */

@@ -16,7 +16,6 @@ import dev.slingshot.core.HessianVectorProduct;
 import dev.slingshot.core.Lanczos;
 import dev.slingshot.core.PreconditionedSharpness;
 import dev.slingshot.core.UpdateSharpness;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -236,36 +235,10 @@ public final class HessianProbe implements AutoCloseable {
       throw new IllegalArgumentException(
           names.size() + " names for " + secondMoments.size() + " second-moment tensors");
     }
-    double threshold = EffectiveStepSize.threshold(lambdaMax);
-    List<EffectiveStepSize.Stats> out = new ArrayList<>(names.size());
-    for (int i = 0; i < names.size(); i++) {
-      NDArray v = secondMoments.get(i);
-      long n = v.getShape().size();
-      if (n == 0) {
-        throw new IllegalArgumentException("parameter " + names.get(i) + " has no coordinates");
-      }
-      double[] s;
-      try (NDScope scope = new NDScope()) {
-        NDArray step = steps(v, adam).flatten();
-        NDArray sorted = step.sort();
-        NDList summary =
-            new NDList(
-                step.min(),
-                step.max(),
-                step.gt(threshold).sum(),
-                sorted.get((n - 1) / 2),
-                sorted.get(n / 2));
-        NDList typed = new NDList(summary.size());
-        for (NDArray a : summary) {
-          typed.add(a.toType(DataType.FLOAT64, false));
-        }
-        s = NDArrays.stack(typed).toDoubleArray();
-      }
-      out.add(
-          new EffectiveStepSize.Stats(
-              names.get(i), n, s[0], (s[3] + s[4]) / 2, s[1], s[2] / n, threshold));
+    try (NDManager scratch = manager.newSubManager()) {
+      return AdamSteps.of(names, secondMoments, adam, scratch)
+          .stats(names, EffectiveStepSize.threshold(lambdaMax));
     }
-    return out;
   }
 
   /**

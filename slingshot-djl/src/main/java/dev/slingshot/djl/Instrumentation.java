@@ -358,7 +358,8 @@ final class Instrumentation {
     java.util.Arrays.fill(updated, false);
     long t = step + 1;
     measuring = t == options.firstStep() || t % options.measureEvery() == 0;
-    accumulating = measuring || secondOrder != null;
+    // The update is held for the update sharpness only at steps the schedule may probe.
+    accumulating = measuring || (secondOrder != null && monitor.probeSchedule().mayBeDue(t));
     heldUpdate = -1;
     if (live == null) {
       live = new NDArray[layout.size()];

@@ -2,7 +2,6 @@ package dev.slingshot.djl;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -123,7 +122,8 @@ final class SecondOrderProbe implements AutoCloseable {
       }
       // Lanczos and the Rayleigh quotients run on flat vectors: a few native calls per operation.
       FlatVectorSpace space = new FlatVectorSpace(keep, shapes);
-      HessianVectorProduct<NDArray> h = space.hvp(perTensor);
+      HessianVectorProduct<NDArray> h =
+          perTensor instanceof GradientGraphHvp exact ? exact.flat() : space.hvp(perTensor);
       if (quantities.contains(ProbeQuantity.UPDATE_SHARPNESS)) {
         if (update == null) {
           note(notes, "the update of step " + t + " was not recorded; no update sharpness");
@@ -164,8 +164,10 @@ final class SecondOrderProbe implements AutoCloseable {
         } catch (UnsupportedOperationException e) {
           note(notes, e.getMessage());
         }
-        if (am != null && effective && !Double.isNaN(lambdaMax)) {
-          stats = probe.effectiveStepSize(layout.names, am.variances(), am.adam(), lambdaMax);
+        AdamSteps steps =
+            am == null ? null : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
+        if (steps != null && effective && !Double.isNaN(lambdaMax)) {
+          stats = steps.stats(layout.names, EffectiveStepSize.threshold(lambdaMax));
           double above = 0;
           long count = 0;
           double max = Double.NEGATIVE_INFINITY;
@@ -177,18 +179,9 @@ final class SecondOrderProbe implements AutoCloseable {
           values.put(ProbeMeasurement.EFFECTIVE_STEP_FRACTION, above / count);
           values.put(ProbeMeasurement.EFFECTIVE_STEP_MAX, max);
         }
-        if (am != null && preconditioned) {
+        if (steps != null && preconditioned) {
           EffectiveStepSize.Adam adam = am.adam();
-          // D^½ = √(step/lr) per coordinate, step = numerator/(sqrtVScale·√v + ε).
-          NDArray v = space.concat(am.variances());
-          NDArray denominator = v.sqrt();
-          v.close();
-          denominator.muli(adam.sqrtVScale()).addi(adam.epsilon());
-          NDArray quotient = NDArrays.div(adam.numerator() / adam.learningRate(), denominator);
-          denominator.close();
-          NDArray d = quotient.sqrt();
-          quotient.close();
-          d.attach(keep);
+          NDArray d = steps.sqrtD(adam.learningRate());
           Eigenpair<NDArray> top =
               PreconditionedSharpness.topEigenpair(
                   options.lanczos(), space, h, d, matches(warmPreconditioned, d));

@@ -13,12 +13,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * Exact Hessian-vector products on the PyTorch engine through two tiny TorchScript modules shipped
- * as resources ({@code hvp.pt}, {@code hvp_grad.pt}; built by {@code
- * scripts/torchscript/make_hvp_module.py}). Their {@code forward(loss, params: List[Tensor], v:
- * List[Tensor])} calls {@code torch.autograd.grad} twice (the first with {@code create_graph}),
- * both with {@code retain_graph}: several products can be taken on one loss graph, {@code .grad} is
- * never read or written, and every tensor stays on the loss's device.
+ * Exact Hessian-vector products on the PyTorch engine through tiny TorchScript modules shipped as
+ * resources ({@code hvp.pt}, {@code hvp_grad.pt}, and {@code grad_graph.pt} with {@code
+ * hvp_from_grad.pt} or {@code hvp_from_grad_flat.pt} for many products on one gradient graph; built
+ * by {@code scripts/torchscript/make_hvp_module.py}). Their {@code forward(loss, params:
+ * List[Tensor], v: List[Tensor])} calls {@code torch.autograd.grad} twice (the first with {@code
+ * create_graph}), both with {@code retain_graph}: several products can be taken on one loss graph,
+ * {@code .grad} is never read or written, and every tensor stays on the loss's device.
  *
  * <p>DJL groups the arrays named {@code "params[]"} and {@code "v[]"} into list arguments; the
  * arrays' Java-side names are set for the call and restored afterwards. The call must run with
@@ -30,6 +31,7 @@ final class TorchScriptHvp implements AutoCloseable {
   private final PtSymbolBlock hvpGrad;
   private final PtSymbolBlock gradGraph;
   private final PtSymbolBlock hvpFromGrad;
+  private final PtSymbolBlock hvpFromGradFlat;
 
   TorchScriptHvp(NDManager manager) {
     if (!(manager instanceof PtNDManager)) {
@@ -43,6 +45,7 @@ final class TorchScriptHvp implements AutoCloseable {
     this.hvpGrad = m.hvpGrad;
     this.gradGraph = m.gradGraph;
     this.hvpFromGrad = m.hvpFromGrad;
+    this.hvpFromGradFlat = m.hvpFromGradFlat;
   }
 
   /**
@@ -57,12 +60,14 @@ final class TorchScriptHvp implements AutoCloseable {
     final PtSymbolBlock hvpGrad;
     final PtSymbolBlock gradGraph;
     final PtSymbolBlock hvpFromGrad;
+    final PtSymbolBlock hvpFromGradFlat;
 
     private Modules(PtNDManager manager) {
       hvp = load(manager, "hvp.pt");
       hvpGrad = load(manager, "hvp_grad.pt");
       gradGraph = load(manager, "grad_graph.pt");
       hvpFromGrad = load(manager, "hvp_from_grad.pt");
+      hvpFromGradFlat = load(manager, "hvp_from_grad_flat.pt");
     }
 
     static synchronized Modules get() {
@@ -137,6 +142,36 @@ final class TorchScriptHvp implements AutoCloseable {
     return call(hvpFromGrad, inputs, 0, LISTS_3, params.size(), target);
   }
 
+  /**
+   * {@link #hvpFromGradient} for a flat {@code v} (the parameters' coordinates concatenated in
+   * order), returning one flat vector attached to {@code target} ({@code hvp_from_grad_flat.pt}).
+   * The module splits {@code v} and concatenates the result itself: on a small model the separate
+   * native calls for that, from Java, cost about a third of a product.
+   */
+  NDArray hvpFromGradientFlat(NDList gradient, NDList params, NDArray v, NDManager target) {
+    long size = 0;
+    for (NDArray p : params) {
+      size += p.getShape().size();
+    }
+    if (v.getShape().dimension() != 1 || v.getShape().size() != size) {
+      throw new IllegalArgumentException(
+          "need a flat vector of the parameters' "
+              + size
+              + " coordinates, got shape "
+              + v.getShape());
+    }
+    if (gradient.size() != params.size()) {
+      throw new IllegalArgumentException(
+          gradient.size() + " gradient tensors for " + params.size() + " parameters");
+    }
+    NDList inputs = new NDList(1 + 2 * params.size());
+    inputs.add(v);
+    inputs.addAll(gradient);
+    inputs.addAll(params);
+    return call(hvpFromGradFlat, inputs, 1, LISTS_G_PARAMS, params.size(), target)
+        .singletonOrThrow();
+  }
+
   private static NDList run(
       PtSymbolBlock module, NDArray loss, NDList params, NDList v, NDManager target) {
     check(loss, params, v);
@@ -195,6 +230,7 @@ final class TorchScriptHvp implements AutoCloseable {
   private static final String[] LISTS_1 = {"params[]"};
   private static final String[] LISTS_2 = {"params[]", "v[]"};
   private static final String[] LISTS_3 = {"g[]", "params[]", "v[]"};
+  private static final String[] LISTS_G_PARAMS = {"g[]", "params[]"};
 
   private static void check(NDArray loss, NDList params, NDList v) {
     checkLoss(loss);
