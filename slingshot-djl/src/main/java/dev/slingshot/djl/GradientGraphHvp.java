@@ -23,6 +23,8 @@ final class GradientGraphHvp implements HessianVectorProduct<NDList>, AutoClosea
   private final NDArray loss;
   private final NDList params;
   private NDList gradient;
+  private TorchScriptHvp.FlatProducts flatProducts;
+  private NDList flatGradient;
 
   GradientGraphHvp(TorchScriptHvp torchScript, NDArray loss, NDList params) {
     this.torchScript = torchScript;
@@ -41,7 +43,23 @@ final class GradientGraphHvp implements HessianVectorProduct<NDList>, AutoClosea
    * TorchScriptHvp#hvpFromGradientFlat}). Results are attached to the manager of the vector.
    */
   HessianVectorProduct<NDArray> flat() {
-    return v -> torchScript.hvpFromGradientFlat(gradient(), params, v, v.getManager());
+    return v -> {
+      NDList g = gradient();
+      if (flatProducts == null || flatGradient != g) {
+        closeFlat();
+        flatProducts = torchScript.flatProducts(g, params);
+        flatGradient = g;
+      }
+      return flatProducts.apply(v);
+    };
+  }
+
+  private void closeFlat() {
+    if (flatProducts != null) {
+      flatProducts.close();
+      flatProducts = null;
+      flatGradient = null;
+    }
   }
 
   private NDList gradient() {
@@ -68,6 +86,7 @@ final class GradientGraphHvp implements HessianVectorProduct<NDList>, AutoClosea
   /** Releases the gradient graph; a later product builds it again. */
   @Override
   public void close() {
+    closeFlat();
     if (gradient != null) {
       gradient.close();
       gradient = null;

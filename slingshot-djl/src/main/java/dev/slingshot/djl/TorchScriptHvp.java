@@ -6,11 +6,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 
 /**
  * Exact Hessian-vector products on the PyTorch engine through tiny TorchScript modules shipped as
@@ -170,6 +175,145 @@ final class TorchScriptHvp implements AutoCloseable {
     inputs.addAll(params);
     return call(hvpFromGradFlat, inputs, 1, LISTS_G_PARAMS, params.size(), target)
         .singletonOrThrow();
+  }
+
+  /**
+   * Products {@code H·v} on flat vectors with one gradient list, for many {@code v}: {@link
+   * #hvpFromGradientFlat} with the module's list arguments (the gradient and the parameters)
+   * converted to TorchScript values once, instead of at every product. DJL runs a method on ready
+   * values only with autograd off (inference mode), so the products call DJL's native entry point
+   * with autograd on by reflection; where that entry point is missing (another DJL version), each
+   * product converts the lists again. Close to release the converted lists.
+   */
+  FlatProducts flatProducts(NDList gradient, NDList params) {
+    return new FlatProducts(gradient, params);
+  }
+
+  /** See {@link #flatProducts}. */
+  final class FlatProducts implements AutoCloseable {
+    private final NDList gradient;
+    private final NDList params;
+    private IValue gradientList;
+    private IValue paramsList;
+
+    private FlatProducts(NDList gradient, NDList params) {
+      this.gradient = gradient;
+      this.params = params;
+      if (NativeRun.AVAILABLE) {
+        gradientList = IValue.listFrom(pt(gradient));
+        paramsList = IValue.listFrom(pt(params));
+      }
+    }
+
+    /** {@code H·v} for a flat {@code v}, attached to the manager of {@code v}. */
+    NDArray apply(NDArray v) {
+      if (gradientList == null || !(v instanceof PtNDArray pv)) {
+        return hvpFromGradientFlat(gradient, params, v, v.getManager());
+      }
+      long size = 0;
+      for (NDArray p : params) {
+        size += p.getShape().size();
+      }
+      if (v.getShape().dimension() != 1 || v.getShape().size() != size) {
+        throw new IllegalArgumentException(
+            "need a flat vector of the parameters' "
+                + size
+                + " coordinates, got shape "
+                + v.getShape());
+      }
+      boolean gradMode = JniUtils.isGradMode();
+      JniUtils.setGradMode(true);
+      JniUtils.setGraphExecutorOptimize(false);
+      try (IValue vv = IValue.from(pv)) {
+        long[] args = {vv.getHandle(), gradientList.getHandle(), paramsList.getHandle()};
+        return NativeRun.forward(hvpFromGradFlat, args, (PtNDManager) pv.getManager());
+      } finally {
+        JniUtils.setGraphExecutorOptimize(OPTIMIZE);
+        JniUtils.setGradMode(gradMode);
+      }
+    }
+
+    @Override
+    public void close() {
+      if (gradientList != null) {
+        gradientList.close();
+        paramsList.close();
+        gradientList = null;
+        paramsList = null;
+      }
+    }
+  }
+
+  private static PtNDArray[] pt(NDList arrays) {
+    PtNDArray[] out = new PtNDArray[arrays.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (PtNDArray) arrays.get(i);
+    }
+    return out;
+  }
+
+  /**
+   * DJL's native {@code moduleRunMethod} with {@code isTrain = true} on ready TorchScript values,
+   * and the two calls that turn its result into a tensor; found by reflection once per process.
+   */
+  private static final class NativeRun {
+    static final boolean AVAILABLE;
+    private static final Object LIB;
+    private static final MethodHandle RUN;
+    private static final MethodHandle TO_TENSOR;
+    private static final MethodHandle DELETE;
+
+    static {
+      Object lib = null;
+      MethodHandle run = null;
+      MethodHandle toTensor = null;
+      MethodHandle delete = null;
+      try {
+        Class<?> c = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+        Field f = c.getDeclaredField("LIB");
+        f.setAccessible(true);
+        lib = f.get(null);
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        Method m =
+            c.getDeclaredMethod(
+                "moduleRunMethod",
+                long.class,
+                String.class,
+                long[].class,
+                boolean.class,
+                boolean.class);
+        m.setAccessible(true);
+        run = lookup.unreflect(m);
+        m = c.getDeclaredMethod("iValueToTensor", long.class);
+        m.setAccessible(true);
+        toTensor = lookup.unreflect(m);
+        m = c.getDeclaredMethod("torchDeleteIValue", long.class);
+        m.setAccessible(true);
+        delete = lookup.unreflect(m);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        lib = null;
+      }
+      LIB = lib;
+      RUN = run;
+      TO_TENSOR = toTensor;
+      DELETE = delete;
+      AVAILABLE = lib != null;
+    }
+
+    static PtNDArray forward(PtSymbolBlock module, long[] args, PtNDManager target) {
+      try {
+        long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
+        try {
+          return new PtNDArray(target, (long) TO_TENSOR.invoke(LIB, out));
+        } finally {
+          DELETE.invoke(LIB, out);
+        }
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable t) {
+        throw new IllegalStateException("TorchScript call failed", t);
+      }
+    }
   }
 
   private static NDList run(
