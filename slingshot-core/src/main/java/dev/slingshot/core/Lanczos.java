@@ -11,13 +11,13 @@ import java.util.List;
  * App. A.6.1, Fig. 16) and, applied to the preconditioned Hessian, the preconditioned sharpness of
  * Cohen et al. 2022 (see {@link PreconditionedSharpness}).
  *
- * <p>Each iteration costs one {@link HessianVectorProduct}, two Gram-Schmidt passes against the
- * {@code k} Lanczos vectors so far ({@link VectorSpace#orthogonalize}) and a norm; the iteration
- * keeps {@code k + 2} vectors of the parameters' size. It stops when the estimated error of the top
- * Ritz value ({@link Eigenpair#errorEstimate()}) is at most {@code tolerance · |λ|}, when the
- * Krylov space becomes invariant (then the value is exact up to rounding), or at the iteration cap.
- * Warm starting from the previous call's eigenvector makes a slowly changing Hessian cost a few
- * products instead of tens.
+ * <p>Each iteration costs one {@link HessianVectorProduct}, a full re-orthogonalisation against the
+ * {@code k} Lanczos vectors so far (two Gram-Schmidt passes, {@link VectorSpace#orthogonalize}) and
+ * a norm; the iteration keeps {@code k + 2} vectors of the parameters' size. It stops when the
+ * estimated error of the top Ritz value ({@link Eigenpair#errorEstimate()}) is at most {@code
+ * tolerance · |λ|}, when the Krylov space becomes invariant (then the value is exact up to
+ * rounding), or at the iteration cap. Warm starting from the previous call's eigenvector makes a
+ * slowly changing Hessian cost a few products instead of tens.
  *
  * <p>Lanczos finds the largest <em>algebraic</em> eigenvalue (not the largest in magnitude, as
  * power iteration would): the one that limits the step size.
@@ -122,12 +122,10 @@ public final class Lanczos {
       int k = 0;
       while (k < maxIterations) {
         w = hvp.apply(basis.get(k));
-        // The first pass removes α_k q_k and β_{k−1} q_{k−1}, the three-term recurrence (the other
-        // coefficients vanish in exact arithmetic); α_k = q_kᵀ H q_k is its last coefficient.
+        // Full re-orthogonalisation against every Lanczos vector so far. Its first pass removes
+        // α_k q_k and β_{k−1} q_{k−1}, the three-term recurrence (the other coefficients vanish in
+        // exact arithmetic); α_k = q_kᵀ H q_k is its last coefficient.
         alpha[k] = space.orthogonalize(w, basis)[k];
-        // Full re-orthogonalisation: a second pass against every Lanczos vector so far (classical
-        // Gram-Schmidt twice, which keeps the basis orthogonal to working precision).
-        space.orthogonalize(w, basis);
         beta[k] = space.normalize(w); // q_{k+1} if the iteration goes on
         k++;
         eig = SymmetricEigen.ofTridiagonal(alpha, beta, k);

@@ -49,22 +49,30 @@ public interface VectorSpace<V> {
   void multiply(V d, V x);
 
   /**
-   * Removes from {@code w} its components along the orthonormal vectors {@code basis}, in place,
-   * and returns them: {@code c_j = q_j·w}, all taken before the removal, then {@code w ← w − Σ_j
-   * c_j q_j} (one classical Gram-Schmidt pass). The default takes one inner product and one {@link
-   * #axpy} per basis vector; a space of device arrays may do the whole pass in a few calls.
+   * Removes from {@code w} its components along the orthonormal vectors {@code basis}, in place, by
+   * classical Gram-Schmidt applied twice, which leaves {@code w} orthogonal to the basis to working
+   * precision (Giraud et al. 2005, "twice is enough"): each pass takes {@code c_j = q_j·w} for
+   * every {@code j}, then sets {@code w ← w − Σ_j c_j q_j}. The default takes one inner product and
+   * one {@link #axpy} per basis vector and pass; a space of device arrays may do a pass in a few
+   * calls.
    *
-   * @return the coefficients {@code c_j}, in the order of {@code basis}
+   * @return the coefficients {@code c_j} of the first pass, in the order of {@code basis}
    */
   default double[] orthogonalize(V w, List<V> basis) {
-    double[] c = new double[basis.size()];
-    for (int j = 0; j < c.length; j++) {
-      c[j] = dot(w, basis.get(j));
+    double[] first = null;
+    for (int pass = 0; pass < 2; pass++) {
+      double[] c = new double[basis.size()];
+      for (int j = 0; j < c.length; j++) {
+        c[j] = dot(w, basis.get(j));
+      }
+      for (int j = 0; j < c.length; j++) {
+        axpy(-c[j], basis.get(j), w);
+      }
+      if (first == null) {
+        first = c;
+      }
     }
-    for (int j = 0; j < c.length; j++) {
-      axpy(-c[j], basis.get(j), w);
-    }
-    return c;
+    return first;
   }
 
   /**

@@ -80,6 +80,50 @@ class ProbeScheduleTest {
     assertThat(due).contains(1L, 10L, 100L, 1000L, 10_000L, 100_000L, 1_000_000L);
   }
 
+  /**
+   * mayBeDue, asked before isDue at each step, is exact for the schedules that depend on the step
+   * alone or on their own past answers, and never false where isDue then says true.
+   */
+  @Test
+  void mayBeDueIsExactForStepSchedulesAndSafeForTheOthers() {
+    ProbeSchedule dense = ProbeSchedule.denseNearTransitions(ProbeSchedule.everySteps(50), 5);
+    Map<Long, List<SlingshotEvent>> events =
+        Map.of(
+            120L,
+            List.of(new SlingshotDetector.IntervalStarted(120, 3.0, false)),
+            300L,
+            List.of(new SlingshotDetector.IntervalStarted(300, 2.0, false)));
+    ProbeSchedule custom = (s, e) -> s % 7 == 3;
+    // Each schedule with whether mayBeDue must be exact (false wherever isDue is false).
+    Map<ProbeSchedule, Boolean> schedules =
+        Map.of(
+            ProbeSchedule.never(),
+            true,
+            ProbeSchedule.everySteps(16),
+            true,
+            ProbeSchedule.logarithmic(3),
+            true,
+            dense,
+            false,
+            custom,
+            false);
+    for (Map.Entry<ProbeSchedule, Boolean> entry : schedules.entrySet()) {
+      ProbeSchedule schedule = entry.getKey();
+      boolean exact = entry.getValue();
+      for (long s = 0; s <= 1000; s++) {
+        boolean may = schedule.mayBeDue(s);
+        boolean due = schedule.isDue(s, events.getOrDefault(s, List.of()));
+        if (due) {
+          assertThat(may).as("%s at %d", schedule.describe(), s).isTrue();
+        } else if (exact) {
+          assertThat(may).as("%s at %d", schedule.describe(), s).isFalse();
+        }
+      }
+    }
+    assertThat(dense.mayBeDue(1001)).isTrue(); // any step may start a transition window
+    assertThat(custom.mayBeDue(5)).isTrue(); // the safe default
+  }
+
   @Test
   void statefulSchedulesRejectAStepThatGoesBack() {
     ProbeSchedule log = ProbeSchedule.logarithmic(2);

@@ -106,13 +106,9 @@ final class AdamSteps {
       endPositions.attach(scratch);
       NDArray counts = running.take(scratch, endPositions);
       scalars.attach(scratch);
-      scalars.add(counts);
-      NDList flat = new NDList(scalars.size());
-      for (NDArray a : scalars) {
-        flat.add(a.reshape(-1));
-      }
-      flat.attach(scratch);
-      NDArray all = NDArrays.concat(flat).toType(DataType.FLOAT64, false);
+      NDArray stacked = NDArrays.stack(scalars);
+      stacked.attach(scratch);
+      NDArray all = NDArrays.concat(new NDList(stacked, counts)).toType(DataType.FLOAT64, false);
       all.attach(scratch);
       v = all.toDoubleArray();
     }

@@ -84,11 +84,12 @@ final class FlatVectorSpace implements VectorSpace<NDArray> {
   }
 
   /**
-   * One Gram-Schmidt pass as two matrix-vector products over the stacked basis: {@code c = Q·w},
-   * {@code w ← w − Qᵀc}, one read of {@code c}. Five native calls instead of two per basis vector;
-   * the stacked copy of the basis is kept for the next pass over the same vectors. Past {@value
-   * #STACK_LIMIT} coordinates in all, the copy would cost more memory than the calls cost time, and
-   * the pass takes one inner product and one update per vector.
+   * Both Gram-Schmidt passes as matrix-vector products over the stacked basis ({@code c = Q·w},
+   * {@code w ← w − Qᵀc}, twice) and one read of the first pass's {@code c}: nine native calls
+   * instead of four per basis vector. The stacked copy of the basis is kept for the next call on
+   * the same vectors. Past {@value #STACK_LIMIT} coordinates in all, the copy would cost more
+   * memory than the calls cost time, and the passes take one inner product and one update per
+   * vector.
    */
   @Override
   public double[] orthogonalize(NDArray w, List<NDArray> basis) {
@@ -99,6 +100,10 @@ final class FlatVectorSpace implements VectorSpace<NDArray> {
     try (NDArray c = q.matMul(w);
         NDArray r = c.matMul(q)) {
       w.subi(r);
+      try (NDArray c2 = q.matMul(w);
+          NDArray r2 = c2.matMul(q)) {
+        w.subi(r2);
+      }
       return read(c);
     }
   }

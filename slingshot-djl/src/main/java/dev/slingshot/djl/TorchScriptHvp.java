@@ -189,6 +189,11 @@ final class TorchScriptHvp implements AutoCloseable {
     return new FlatProducts(gradient, params);
   }
 
+  /** Whether {@link #flatProducts} converts the list arguments once (DJL's entry point found). */
+  static boolean convertsListsOnce() {
+    return NativeRun.AVAILABLE;
+  }
+
   /** See {@link #flatProducts}. */
   final class FlatProducts implements AutoCloseable {
     private final NDList gradient;

@@ -79,6 +79,45 @@ class GradientGraphHvpTest {
     }
   }
 
+  /**
+   * Products on flat vectors ({@code hvp_from_grad_flat.pt}): A·v, with the list arguments
+   * converted once (DJL's native entry point found by reflection on this DJL version) and through
+   * the per-call route, which must agree with it.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"FLOAT32, 1e-6", "FLOAT64, 1e-12"})
+  void flatProductsAreATimesV(DataType dtype, double tolerance) {
+    try (NDManager m = root.newSubManager();
+        Quadratic q = new Quadratic(root, dtype, ExactHvpTest.spectrum(), 43);
+        HessianProbe probe = HessianProbe.create(root);
+        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
+      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
+      HessianVectorProduct<NDArray> flat = h.flat();
+      TorchScriptHvp ts = new TorchScriptHvp(m);
+      for (int call = 0; call < 4; call++) {
+        NDList v = q.randomVector(200 + call, dtype);
+        NDArray fv = space.concat(v);
+        NDArray hv = flat.apply(fv);
+        assertThat(hv.getShape()).isEqualTo(fv.getShape());
+        assertThat(hv.getDataType()).isEqualTo(dtype);
+        assertThat(hv.getManager()).isSameAs(fv.getManager());
+        double[] got = hv.toType(DataType.FLOAT64, false).toDoubleArray();
+        assertThat(Quadratic.relativeError(got, q.times(v))).isLessThanOrEqualTo(tolerance);
+        try (NDList g = ts.gradientGraph(q.loss(), q.params, m);
+            NDArray again = ts.hvpFromGradientFlat(g, q.params, fv, m)) {
+          double[] perCall = again.toType(DataType.FLOAT64, false).toDoubleArray();
+          assertThat(Quadratic.relativeError(perCall, got)).isLessThanOrEqualTo(tolerance);
+        }
+        v.close();
+      }
+      assertThat(TorchScriptHvp.convertsListsOnce()).isTrue();
+      NDArray wrong = m.zeros(new ai.djl.ndarray.types.Shape(5), dtype);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> flat.apply(wrong))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("flat vector of the parameters' 23 coordinates");
+    }
+  }
+
   @Test
   void aGradientClosedByAnInnerScopeIsBuiltAgain() {
     try (Quadratic q = new Quadratic(root, DataType.FLOAT64, ExactHvpTest.spectrum(), 5);

@@ -87,6 +87,14 @@ class HessianProbeTest {
           assertThat(got.threshold()).isEqualTo(0.04);
         }
       }
+      // One tensor alone (no split of the flat steps).
+      EffectiveStepSize.Adam adam = EffectiveStepSize.Adam.djl(0.004, 0.9, 0.999, 1e-8, 25);
+      EffectiveStepSize.Stats one =
+          probe.effectiveStepSize(List.of("w"), new NDList(moments.get(0)), adam, 50).get(0);
+      EffectiveStepSize.Stats wantOne = EffectiveStepSize.of("w", roundToFloat(v1), adam, 50);
+      assertThat(one.median()).isCloseTo(wantOne.median(), within(1e-6 * wantOne.median()));
+      assertThat(one.min()).isCloseTo(wantOne.min(), within(1e-6 * wantOne.min()));
+      assertThat(one.fractionAbove()).isEqualTo(wantOne.fractionAbove());
       assertThatThrownBy(
               () ->
                   probe.effectiveStepSize(
