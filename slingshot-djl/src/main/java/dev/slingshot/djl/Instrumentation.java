@@ -94,6 +94,7 @@ final class Instrumentation {
   private final boolean probesOn;
   private SecondOrderProbe secondOrder;
   private long heldUpdate = -1;
+  private boolean stepGradMode;
   private long probeDue = -1;
   private volatile ProbeMeasurement lastProbe;
   private volatile long probeRuns;
@@ -291,7 +292,12 @@ final class Instrumentation {
       }
       return false;
     }
-    boolean grad = JniUtils.isGradMode();
+    // Grad mode is asked once per step (a JNI call): the trainer does not change it between the
+    // updates of one step.
+    if (!stepOpen || updated[i]) {
+      stepGradMode = JniUtils.isGradMode();
+    }
+    boolean grad = stepGradMode;
     try {
       if (grad) {
         JniUtils.setGradMode(false);
@@ -326,7 +332,7 @@ final class Instrumentation {
   }
 
   void afterUpdate(String id, NDArray weight) {
-    boolean grad = JniUtils.isGradMode();
+    boolean grad = stepGradMode;
     try {
       if (grad) {
         JniUtils.setGradMode(false);

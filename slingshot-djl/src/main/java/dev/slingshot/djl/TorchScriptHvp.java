@@ -9,13 +9,6 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 
 /**
  * Exact Hessian-vector products on the PyTorch engine through tiny TorchScript modules shipped as
@@ -45,53 +38,11 @@ final class TorchScriptHvp implements AutoCloseable {
               + manager.getEngine().getEngineName()
               + "; use HessianProbe.finiteDifferences instead");
     }
-    Modules m = Modules.get();
-    this.hvp = m.hvp;
-    this.hvpGrad = m.hvpGrad;
-    this.gradGraph = m.gradGraph;
-    this.hvpFromGrad = m.hvpFromGrad;
-    this.hvpFromGradFlat = m.hvpFromGradFlat;
-  }
-
-  /**
-   * The four modules, loaded once per process into a manager that is never closed. Loading and
-   * closing the modules per probe made products of later probes in the same process come back as
-   * zeros now and then (seen with the single-module route as well, e.g. 10 of 60 products over 12
-   * probes created and closed in turn; none with one set of modules); the modules are stateless.
-   */
-  private static final class Modules {
-    private static Modules instance;
-    final PtSymbolBlock hvp;
-    final PtSymbolBlock hvpGrad;
-    final PtSymbolBlock gradGraph;
-    final PtSymbolBlock hvpFromGrad;
-    final PtSymbolBlock hvpFromGradFlat;
-
-    private Modules(PtNDManager manager) {
-      hvp = load(manager, "hvp.pt");
-      hvpGrad = load(manager, "hvp_grad.pt");
-      gradGraph = load(manager, "grad_graph.pt");
-      hvpFromGrad = load(manager, "hvp_from_grad.pt");
-      hvpFromGradFlat = load(manager, "hvp_from_grad_flat.pt");
-    }
-
-    static synchronized Modules get() {
-      if (instance == null) {
-        instance = new Modules((PtNDManager) NDManager.newBaseManager("PyTorch"));
-      }
-      return instance;
-    }
-  }
-
-  private static PtSymbolBlock load(PtNDManager manager, String resource) {
-    try (InputStream in = TorchScriptHvp.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource dev/slingshot/djl/" + resource);
-      }
-      return JniUtils.loadModule(manager, in, true, false);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot load dev/slingshot/djl/" + resource, e);
-    }
+    this.hvp = TorchScript.module("hvp.pt");
+    this.hvpGrad = TorchScript.module("hvp_grad.pt");
+    this.gradGraph = TorchScript.module("grad_graph.pt");
+    this.hvpFromGrad = TorchScript.module("hvp_from_grad.pt");
+    this.hvpFromGradFlat = TorchScript.module("hvp_from_grad_flat.pt");
   }
 
   /**
@@ -191,7 +142,7 @@ final class TorchScriptHvp implements AutoCloseable {
 
   /** Whether {@link #flatProducts} converts the list arguments once (DJL's entry point found). */
   static boolean convertsListsOnce() {
-    return NativeRun.AVAILABLE;
+    return TorchScript.CALLS_READY_VALUES;
   }
 
   /** See {@link #flatProducts}. */
@@ -204,9 +155,9 @@ final class TorchScriptHvp implements AutoCloseable {
     private FlatProducts(NDList gradient, NDList params) {
       this.gradient = gradient;
       this.params = params;
-      if (NativeRun.AVAILABLE) {
-        gradientList = IValue.listFrom(pt(gradient));
-        paramsList = IValue.listFrom(pt(params));
+      if (TorchScript.CALLS_READY_VALUES) {
+        gradientList = IValue.listFrom(TorchScript.pt(gradient));
+        paramsList = IValue.listFrom(TorchScript.pt(params));
       }
     }
 
@@ -231,9 +182,9 @@ final class TorchScriptHvp implements AutoCloseable {
       JniUtils.setGraphExecutorOptimize(false);
       try (IValue vv = IValue.from(pv)) {
         long[] args = {vv.getHandle(), gradientList.getHandle(), paramsList.getHandle()};
-        return NativeRun.forward(hvpFromGradFlat, args, (PtNDManager) pv.getManager());
+        return TorchScript.forward(hvpFromGradFlat, args, (PtNDManager) pv.getManager());
       } finally {
-        JniUtils.setGraphExecutorOptimize(OPTIMIZE);
+        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
         JniUtils.setGradMode(gradMode);
       }
     }
@@ -245,78 +196,6 @@ final class TorchScriptHvp implements AutoCloseable {
         paramsList.close();
         gradientList = null;
         paramsList = null;
-      }
-    }
-  }
-
-  private static PtNDArray[] pt(NDList arrays) {
-    PtNDArray[] out = new PtNDArray[arrays.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (PtNDArray) arrays.get(i);
-    }
-    return out;
-  }
-
-  /**
-   * DJL's native {@code moduleRunMethod} with {@code isTrain = true} on ready TorchScript values,
-   * and the two calls that turn its result into a tensor; found by reflection once per process.
-   */
-  private static final class NativeRun {
-    static final boolean AVAILABLE;
-    private static final Object LIB;
-    private static final MethodHandle RUN;
-    private static final MethodHandle TO_TENSOR;
-    private static final MethodHandle DELETE;
-
-    static {
-      Object lib = null;
-      MethodHandle run = null;
-      MethodHandle toTensor = null;
-      MethodHandle delete = null;
-      try {
-        Class<?> c = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
-        Field f = c.getDeclaredField("LIB");
-        f.setAccessible(true);
-        lib = f.get(null);
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        Method m =
-            c.getDeclaredMethod(
-                "moduleRunMethod",
-                long.class,
-                String.class,
-                long[].class,
-                boolean.class,
-                boolean.class);
-        m.setAccessible(true);
-        run = lookup.unreflect(m);
-        m = c.getDeclaredMethod("iValueToTensor", long.class);
-        m.setAccessible(true);
-        toTensor = lookup.unreflect(m);
-        m = c.getDeclaredMethod("torchDeleteIValue", long.class);
-        m.setAccessible(true);
-        delete = lookup.unreflect(m);
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        lib = null;
-      }
-      LIB = lib;
-      RUN = run;
-      TO_TENSOR = toTensor;
-      DELETE = delete;
-      AVAILABLE = lib != null;
-    }
-
-    static PtNDArray forward(PtSymbolBlock module, long[] args, PtNDManager target) {
-      try {
-        long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
-        try {
-          return new PtNDArray(target, (long) TO_TENSOR.invoke(LIB, out));
-        } finally {
-          DELETE.invoke(LIB, out);
-        }
-      } catch (RuntimeException | Error e) {
-        throw e;
-      } catch (Throwable t) {
-        throw new IllegalStateException("TorchScript call failed", t);
       }
     }
   }
@@ -360,7 +239,7 @@ final class TorchScriptHvp implements AutoCloseable {
       try {
         out = IValueUtils.forward(module, inputs, true);
       } finally {
-        JniUtils.setGraphExecutorOptimize(OPTIMIZE);
+        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
         JniUtils.setGradMode(gradMode);
       }
     } finally {
@@ -371,10 +250,6 @@ final class TorchScriptHvp implements AutoCloseable {
     out.attach(target);
     return out;
   }
-
-  /** DJL's setting of TorchScript's graph executor optimisation, restored after each call. */
-  private static final boolean OPTIMIZE =
-      Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true"));
 
   private static final String[] LISTS_1 = {"params[]"};
   private static final String[] LISTS_2 = {"params[]", "v[]"};

@@ -154,8 +154,7 @@ public final class OverheadBench {
           Trainer inst = trainer(instModel, slingshot.config(), inputShape)) {
         Loop p = new Loop(plain, data);
         Loop q = new Loop(inst, data);
-        p.run(chunkSteps);
-        q.run(chunkSteps);
+        warmUp(p, q, chunkSteps);
         double[] pt = new double[chunks];
         double[] qt = new double[chunks];
         double[] ratios = new double[chunks];
@@ -183,6 +182,28 @@ public final class OverheadBench {
             median(ratios));
       }
     }
+  }
+
+  /** Untimed warm-up: at least {@value #WARMUP_STEPS} steps each, or {@value #WARMUP_SECONDS} s. */
+  static final int WARMUP_STEPS = 2000;
+
+  static final double WARMUP_SECONDS = 3;
+
+  /**
+   * Runs both loops untimed, alternating chunks, until each has taken {@link #WARMUP_STEPS} steps
+   * or {@link #WARMUP_SECONDS} have passed (at least one chunk each). The instrumented loop's
+   * measured-step code runs once every {@code measureEvery} steps, so the JIT compiles it ten times
+   * later than the per-step code: one chunk of warm-up left it interpreted for much of a short
+   * benchmark, which a long training run never sees.
+   */
+  private static void warmUp(Loop p, Loop q, int chunkSteps) {
+    long start = System.nanoTime();
+    int steps = 0;
+    do {
+      p.run(chunkSteps);
+      q.run(chunkSteps);
+      steps += chunkSteps;
+    } while (steps < WARMUP_STEPS && (System.nanoTime() - start) / 1e9 < WARMUP_SECONDS);
   }
 
   private static TrainingConfig config() {
