@@ -24,6 +24,16 @@ Writes (with torch.jit.save):
       the double backward is the same; the split of v into views and the concatenation of the
       result run inside the module instead of as separate native calls from Java.
 
+  slingshot-djl/src/main/resources/dev/slingshot/djl/lanczos.pt
+      forward(q0: Tensor, d: Tensor, tol: float, max_iter: int, g: List[Tensor],
+              params: List[Tensor]) -> List[Tensor]
+      the whole Lanczos iteration of slingshot-core's Lanczos.topEigenpair (same steps, same
+      stopping rule) for the top eigenpair of H (d empty) or of D^1/2 H D^1/2 (d = D^1/2, flat),
+      with every product on the gradient graph g of grad_graph.pt. Returns [y, stats]: y the unit
+      Ritz vector (flat, q0's dtype) and stats = float64 [theta, iterations, converged, error].
+      On a small model each vector operation issued from Java costs several times its arithmetic;
+      here the whole iteration is one call.
+
 Both use double backward:
   g  = torch.autograd.grad([loss], params, create_graph=True, retain_graph=True, allow_unused=True)
   hv = torch.autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True)
@@ -54,6 +64,7 @@ The script verifies, by assertions, both the in-memory and the reloaded modules:
 Run from the repository root (needs PyTorch; built with Debian's python3-torch 1.13):
     /usr/bin/python3 scripts/torchscript/make_hvp_module.py
 """
+import math
 import os
 from typing import List, Optional
 
@@ -189,6 +200,153 @@ class HvpFromGradFlat(torch.nn.Module):
     def forward(self, v: torch.Tensor, g: List[torch.Tensor],
                 params: List[torch.Tensor]) -> torch.Tensor:
         return _hvp_from_grad_flat(v, g, params)
+
+
+def _flat_hvp(x: torch.Tensor, sizes: List[int], outs: List[torch.Tensor], used: List[int],
+              params: List[torch.Tensor]) -> torch.Tensor:
+    """H x for a flat x, on the gradients outs = [g[i] for i in used] (those with a graph)."""
+    parts = torch.split(x, sizes)
+    gouts: List[Optional[torch.Tensor]] = []
+    for i in used:
+        gouts.append(parts[i].view(params[i].shape))
+    h = torch.autograd.grad(outs, params, grad_outputs=gouts, retain_graph=True,
+                            allow_unused=True)
+    flat: List[torch.Tensor] = []
+    for i in range(len(params)):
+        hi = h[i]
+        if hi is None:
+            flat.append(torch.zeros(sizes[i], dtype=x.dtype, device=x.device))
+        else:
+            flat.append(hi.reshape(-1))
+    return torch.cat(flat)
+
+
+def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
+             g: List[torch.Tensor], params: List[torch.Tensor]) -> List[torch.Tensor]:
+    sizes: List[int] = []
+    for p in params:
+        sizes.append(p.numel())
+    outs: List[torch.Tensor] = []
+    used: List[int] = []
+    for i in range(len(params)):
+        if g[i].requires_grad:
+            outs.append(g[i])
+            used.append(i)
+    precond = d.numel() > 0
+    q = q0 / q0.norm()
+    basis: List[torch.Tensor] = [q]
+    alphas: List[float] = []
+    betas: List[float] = []
+    theta = float("nan")
+    error = float("inf")
+    converged = False
+    s = torch.ones(1, dtype=torch.float64)
+    k = 0
+    while k < max_iter:
+        x = basis[k]
+        if precond:
+            x = x * d
+        if len(outs) > 0:
+            w = _flat_hvp(x, sizes, outs, used, params)
+        else:
+            w = torch.zeros_like(x)
+        if precond:
+            w = w * d
+        b = torch.stack(basis)
+        # Full re-orthogonalisation, classical Gram-Schmidt twice; alpha_k is the first pass's
+        # last coefficient (the three-term recurrence's alpha_k q_k).
+        c = torch.matmul(b, w)
+        w = w - torch.matmul(c, b)
+        c2 = torch.matmul(b, w)
+        w = w - torch.matmul(c2, b)
+        alpha = c[k].item()
+        beta = w.norm().item()
+        alphas.append(alpha)
+        betas.append(beta)
+        k += 1
+        if not (math.isfinite(alpha) and math.isfinite(beta)):
+            theta = float("nan")
+            break
+        # The tridiagonal matrix in float64 (TorchScript's torch.tensor and item assignment
+        # round a float through float32; torch.full keeps it).
+        t = torch.diag(_float64(alphas))
+        if k > 1:
+            off = _float64(betas[:k - 1])
+            t = t + torch.diag(off, 1) + torch.diag(off, -1)
+        evals, evecs = torch.linalg.eigh(t)
+        theta = evals[k - 1].item()
+        s = evecs[:, k - 1]
+        error = abs(beta * s[k - 1].item())
+        invariant = beta <= 1e-12 * max(abs(theta), 2.2250738585072014e-308)
+        if error <= tol * abs(theta) or invariant or not math.isfinite(theta):
+            converged = math.isfinite(theta)
+            break
+        if k < max_iter:
+            basis.append(w / beta)
+    if math.isfinite(theta):
+        y = torch.matmul(s.to(q.dtype), torch.stack(basis[:k]))
+        n = y.norm()
+        if n.item() > 0:
+            y = y / n
+    else:
+        y = basis[0]
+    stats = _float64([theta, float(k), 1.0 if converged else 0.0, error])
+    return [y, stats]
+
+
+def _float64(xs: List[float]) -> torch.Tensor:
+    parts: List[torch.Tensor] = []
+    for x in xs:
+        parts.append(torch.full([1], x, dtype=torch.float64))
+    return torch.cat(parts)
+
+
+class LanczosModule(torch.nn.Module):
+    """forward(q0, d, tol, max_iter, g, params) -> [y, float64 [theta, k, converged, error]]."""
+
+    def forward(self, q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
+                g: List[torch.Tensor], params: List[torch.Tensor]) -> List[torch.Tensor]:
+        return _lanczos(q0, d, tol, max_iter, g, params)
+
+
+def _lanczos_check(gg_mod, lz_mod, label):
+    """Top eigenpair of a quadratic with a known spectrum, of D^1/2 A D^1/2, and iteration caps."""
+    gen = torch.Generator().manual_seed(1357)
+    shapes = [(3, 4), (5,), (2, 3)]
+    sizes = [12, 5, 6]
+    n = sum(sizes)
+    qm, _ = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    spectrum = torch.linspace(-2.0, 10.0, n, dtype=torch.float64)
+    a = qm @ torch.diag(spectrum) @ qm.T
+    theta0 = torch.randn(n, generator=gen, dtype=torch.float64)
+    params = [t.reshape(sh).clone().requires_grad_(True)
+              for t, sh in zip(torch.split(theta0, sizes), shapes)]
+    th = torch.cat([p.reshape(-1) for p in params])
+    loss = 0.5 * th @ (a @ th)
+    g = gg_mod(loss, params)
+    q0 = torch.randn(n, generator=gen, dtype=torch.float64)
+    empty = torch.zeros(0, dtype=torch.float64)
+    y, stats = lz_mod(q0, empty, 1e-10, 64, g, params)
+    lam = stats[0].item()
+    assert abs(lam - 10.0) <= 1e-8, f"{label}: lambda {lam}"
+    assert stats[2].item() == 1.0 and 1 <= stats[1].item() <= n
+    ry = (y @ (a @ y)).item()
+    assert abs(ry - 10.0) <= 1e-6 and abs(y.norm().item() - 1) <= 1e-12
+    # Warm start from the eigenvector: converges at once.
+    _, warm = lz_mod(y, empty, 1e-6, 64, g, params)
+    assert warm[1].item() <= 2, f"{label}: warm start took {warm[1].item()}"
+    # Preconditioned: top eigenvalue of D^1/2 A D^1/2.
+    dvec = torch.rand(n, generator=gen, dtype=torch.float64) + 0.5
+    want = torch.linalg.eigvalsh(torch.diag(dvec) @ a @ torch.diag(dvec))[-1].item()
+    _, pst = lz_mod(q0, dvec, 1e-10, 64, g, params)
+    assert abs(pst[0].item() - want) <= 1e-8 * abs(want), f"{label}: preconditioned {pst[0].item()!r} want {want!r}"
+    # The iteration cap.
+    _, capped = lz_mod(q0, empty, 1e-14, 2, g, params)
+    assert capped[1].item() == 2 and capped[2].item() == 0.0
+    for p in params:
+        assert p.grad is None, "modules must not touch .grad"
+    print(f"{label}: lanczos lambda {lam:.12g} in {int(stats[1].item())} products, warm"
+          f" {int(warm[1].item())}; preconditioned error {abs(pst[0].item() - want):.3g}")
 
 
 class GradGraph(torch.nn.Module):
@@ -400,7 +558,12 @@ def main():
     p5 = os.path.join(OUT_DIR, "hvp_from_grad_flat.pt")
     torch.jit.save(hfgf, p5)
     _flat_check(torch.jit.load(p3), torch.jit.load(p5), "reloaded")
-    for p in (p1, p2, p3, p4, p5):
+    lz = torch.jit.script(LanczosModule())
+    _lanczos_check(gg, lz, "scripted")
+    p6 = os.path.join(OUT_DIR, "lanczos.pt")
+    torch.jit.save(lz, p6)
+    _lanczos_check(torch.jit.load(p3), torch.jit.load(p6), "reloaded")
+    for p in (p1, p2, p3, p4, p5, p6):
         print(f"wrote {os.path.relpath(p, REPO)} ({os.path.getsize(p)} bytes)")
     print("torch", torch.__version__)
 

@@ -43,15 +43,18 @@ final class GradientGraphHvp implements HessianVectorProduct<NDList>, AutoClosea
    * TorchScriptHvp#hvpFromGradientFlat}). Results are attached to the manager of the vector.
    */
   HessianVectorProduct<NDArray> flat() {
-    return v -> {
-      NDList g = gradient();
-      if (flatProducts == null || flatGradient != g) {
-        closeFlat();
-        flatProducts = torchScript.flatProducts(g, params);
-        flatGradient = g;
-      }
-      return flatProducts.apply(v);
-    };
+    return v -> flatProducts().apply(v);
+  }
+
+  /** The flat products on the current gradient graph (built at the first call). */
+  TorchScriptHvp.FlatProducts flatProducts() {
+    NDList g = gradient();
+    if (flatProducts == null || flatGradient != g) {
+      closeFlat();
+      flatProducts = torchScript.flatProducts(g, params);
+      flatGradient = g;
+    }
+    return flatProducts;
   }
 
   private void closeFlat() {

@@ -144,7 +144,9 @@ final class SecondOrderProbe implements AutoCloseable {
           like = keep.zeros(new Shape(total), params.get(0).getDataType(), device);
         }
         Eigenpair<NDArray> top =
-            options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
+            fused(perTensor) != null
+                ? fusedTop(fused(perTensor), space, like, matches(warmLambda, like), null)
+                : options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
         warmLambda = keep(top.vector(), warmLambda);
         converged = top.converged();
         warm = top.warmStarted();
@@ -183,8 +185,10 @@ final class SecondOrderProbe implements AutoCloseable {
           EffectiveStepSize.Adam adam = am.adam();
           NDArray d = steps.sqrtD(adam.learningRate());
           Eigenpair<NDArray> top =
-              PreconditionedSharpness.topEigenpair(
-                  options.lanczos(), space, h, d, matches(warmPreconditioned, d));
+              fused(perTensor) != null
+                  ? fusedTop(fused(perTensor), space, d, matches(warmPreconditioned, d), d)
+                  : PreconditionedSharpness.topEigenpair(
+                      options.lanczos(), space, h, d, matches(warmPreconditioned, d));
           warmPreconditioned = keep(top.vector(), warmPreconditioned);
           PreconditionedSharpness.Result r = PreconditionedSharpness.result(top, adam);
           preconditionedIterations = r.iterations();
@@ -210,6 +214,47 @@ final class SecondOrderProbe implements AutoCloseable {
         stats,
         notes,
         (System.nanoTime() - start) / 1e6);
+  }
+
+  /**
+   * The exact products' Lanczos in one TorchScript call, where available ({@link
+   * TorchScriptHvp.FlatProducts#lanczos}); null sends the iteration through core's {@link
+   * dev.slingshot.core.Lanczos} one vector operation at a time. Both take the same steps.
+   */
+  private static TorchScriptHvp.FlatProducts fused(HessianVectorProduct<NDList> perTensor) {
+    if (perTensor instanceof GradientGraphHvp g && FUSED) {
+      TorchScriptHvp.FlatProducts products = g.flatProducts();
+      return products.fusesLanczos() ? products : null;
+    }
+    return null;
+  }
+
+  /**
+   * Internal switch for benchmarks: {@code -Dslingshot.lanczos.fused=false} takes core's Lanczos
+   * even where the fused one is available.
+   */
+  static final String FUSED_PROPERTY = "slingshot.lanczos.fused";
+
+  private static final boolean FUSED = !"false".equals(System.getProperty(FUSED_PROPERTY));
+
+  /**
+   * The top eigenpair by the fused Lanczos, from {@code warm} when given, else from the seeded
+   * random vector shaped like {@code like} that core's Lanczos would start from.
+   */
+  private Eigenpair<NDArray> fusedTop(
+      TorchScriptHvp.FlatProducts fused,
+      FlatVectorSpace space,
+      NDArray like,
+      NDArray warm,
+      NDArray sqrtD) {
+    NDArray start = warm != null ? warm : space.randomLike(like, options.lanczos().seed());
+    try {
+      return fused.lanczos(options.lanczos(), start, sqrtD, warm != null, keep);
+    } finally {
+      if (start != warm) {
+        start.close();
+      }
+    }
   }
 
   private static NDArray scalar(NDArray loss) {

@@ -69,12 +69,14 @@ final class TorchScript {
   private static final MethodHandle RUN;
   private static final MethodHandle TO_TENSOR;
   private static final MethodHandle DELETE;
+  private static final MethodHandle TO_TENSORS;
 
   static {
     Object lib = null;
     MethodHandle run = null;
     MethodHandle toTensor = null;
     MethodHandle delete = null;
+    MethodHandle toTensors = null;
     try {
       Class<?> c = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
       Field f = c.getDeclaredField("LIB");
@@ -97,6 +99,9 @@ final class TorchScript {
       m = c.getDeclaredMethod("torchDeleteIValue", long.class);
       m.setAccessible(true);
       delete = lookup.unreflect(m);
+      m = c.getDeclaredMethod("iValueToTensorList", long.class);
+      m.setAccessible(true);
+      toTensors = lookup.unreflect(m);
     } catch (ReflectiveOperationException | RuntimeException e) {
       lib = null;
     }
@@ -104,6 +109,7 @@ final class TorchScript {
     RUN = run;
     TO_TENSOR = toTensor;
     DELETE = delete;
+    TO_TENSORS = toTensors;
     CALLS_READY_VALUES = lib != null;
   }
 
@@ -117,6 +123,27 @@ final class TorchScript {
       long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
       try {
         return new PtNDArray(target, (long) TO_TENSOR.invoke(LIB, out));
+      } finally {
+        DELETE.invoke(LIB, out);
+      }
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("TorchScript call failed", t);
+    }
+  }
+
+  /** {@link #forward} for a module that returns a list of tensors. */
+  static PtNDArray[] forwardList(PtSymbolBlock module, long[] args, PtNDManager target) {
+    try {
+      long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
+      try {
+        long[] handles = (long[]) TO_TENSORS.invoke(LIB, out);
+        PtNDArray[] arrays = new PtNDArray[handles.length];
+        for (int i = 0; i < handles.length; i++) {
+          arrays[i] = new PtNDArray(target, handles[i]);
+        }
+        return arrays;
       } finally {
         DELETE.invoke(LIB, out);
       }

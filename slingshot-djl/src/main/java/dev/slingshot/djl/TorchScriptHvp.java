@@ -3,12 +3,15 @@ package dev.slingshot.djl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.slingshot.core.Eigenpair;
+import dev.slingshot.core.Lanczos;
 
 /**
  * Exact Hessian-vector products on the PyTorch engine through tiny TorchScript modules shipped as
@@ -30,6 +33,7 @@ final class TorchScriptHvp implements AutoCloseable {
   private final PtSymbolBlock gradGraph;
   private final PtSymbolBlock hvpFromGrad;
   private final PtSymbolBlock hvpFromGradFlat;
+  private final PtSymbolBlock lanczos;
 
   TorchScriptHvp(NDManager manager) {
     if (!(manager instanceof PtNDManager)) {
@@ -43,6 +47,7 @@ final class TorchScriptHvp implements AutoCloseable {
     this.gradGraph = TorchScript.module("grad_graph.pt");
     this.hvpFromGrad = TorchScript.module("hvp_from_grad.pt");
     this.hvpFromGradFlat = TorchScript.module("hvp_from_grad_flat.pt");
+    this.lanczos = TorchScript.module("lanczos.pt");
   }
 
   /**
@@ -187,6 +192,59 @@ final class TorchScriptHvp implements AutoCloseable {
         JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
         JniUtils.setGradMode(gradMode);
       }
+    }
+
+    /**
+     * Whether {@link #lanczos} is available: the list arguments are converted once (DJL's entry
+     * point found) and the vectors are PyTorch arrays.
+     */
+    boolean fusesLanczos() {
+      return gradientList != null;
+    }
+
+    /**
+     * The top eigenpair of {@code H} (with {@code sqrtD} null) or of {@code D^½ H D^½} by the whole
+     * Lanczos iteration in one TorchScript call ({@code lanczos.pt}): the steps and stopping rule
+     * of {@link Lanczos#topEigenpair}, every product on this gradient graph. Only when {@link
+     * #fusesLanczos}.
+     *
+     * @param start the start vector, flat, nonzero (normalized by the call; not modified)
+     * @param sqrtD the flat diagonal {@code D^½}, or null for {@code H} itself
+     * @param warm whether {@code start} is a warm start (reported in the result)
+     */
+    Eigenpair<NDArray> lanczos(
+        Lanczos settings, NDArray start, NDArray sqrtD, boolean warm, NDManager target) {
+      NDArray d =
+          sqrtD != null ? sqrtD : start.getManager().zeros(new Shape(0), start.getDataType());
+      boolean gradMode = JniUtils.isGradMode();
+      JniUtils.setGradMode(true);
+      JniUtils.setGraphExecutorOptimize(false);
+      PtNDArray[] out;
+      try (IValue q0 = IValue.from((PtNDArray) start);
+          IValue dv = IValue.from((PtNDArray) d);
+          IValue tol = IValue.from(settings.tolerance());
+          IValue cap = IValue.from((long) settings.maxIterations())) {
+        long[] args = {
+          q0.getHandle(),
+          dv.getHandle(),
+          tol.getHandle(),
+          cap.getHandle(),
+          gradientList.getHandle(),
+          paramsList.getHandle()
+        };
+        out = TorchScript.forwardList(lanczos, args, (PtNDManager) target);
+      } finally {
+        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
+        JniUtils.setGradMode(gradMode);
+        if (d != sqrtD) {
+          d.close();
+        }
+      }
+      double[] stats;
+      try (NDArray s = out[1]) {
+        stats = s.toDoubleArray();
+      }
+      return new Eigenpair<>(stats[0], out[0], (int) stats[1], stats[2] == 1.0, stats[3], warm);
     }
 
     @Override

@@ -1,0 +1,134 @@
+package dev.slingshot.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.slingshot.core.Eigenpair;
+import dev.slingshot.core.Lanczos;
+import dev.slingshot.core.PreconditionedSharpness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The Lanczos iteration in one TorchScript call ({@code lanczos.pt}) against core's {@link Lanczos}
+ * on the same products, the same start vector and the same settings: ½θᵀAθ + bᵀθ with a known
+ * spectrum (top eigenvalue 6), of A itself and of D^½AD^½.
+ */
+class FusedLanczosTest {
+
+  private static NDManager root;
+
+  @BeforeAll
+  static void start() {
+    root = NDManager.newBaseManager();
+  }
+
+  @AfterAll
+  static void stop() {
+    root.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"FLOAT32, 1e-5", "FLOAT64, 1e-10"})
+  void takesTheStepsOfCoreLanczos(DataType dtype, double tolerance) {
+    assertThat(TorchScriptHvp.convertsListsOnce()).isTrue();
+    try (NDManager m = root.newSubManager();
+        Quadratic q = new Quadratic(root, dtype, ExactHvpTest.spectrum(), 11);
+        HessianProbe probe = HessianProbe.create(root);
+        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
+      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
+      TorchScriptHvp.FlatProducts fused = h.flatProducts();
+      assertThat(fused.fusesLanczos()).isTrue();
+      Lanczos settings = Lanczos.custom().tolerance(1e-6).build();
+      NDArray like = m.zeros(new ai.djl.ndarray.types.Shape(q.n), dtype);
+      NDArray start = space.randomLike(like, settings.seed());
+
+      Eigenpair<NDArray> core = settings.topEigenpair(space, h.flat(), like, null);
+      Eigenpair<NDArray> one = fused.lanczos(settings, start, null, false, m);
+      assertThat(one.value()).isCloseTo(6, within(6 * tolerance));
+      assertThat(one.value()).isCloseTo(core.value(), within(6 * tolerance));
+      assertThat(one.iterations()).isBetween(core.iterations() - 1, core.iterations() + 1);
+      assertThat(one.converged()).isTrue();
+      assertThat(one.warmStarted()).isFalse();
+      assertThat(one.errorEstimate()).isLessThanOrEqualTo(1e-6 * one.value());
+      assertThat(one.vector().getShape()).isEqualTo(like.getShape());
+      assertThat(one.vector().getDataType()).isEqualTo(dtype);
+      assertThat(space.norm(one.vector())).isCloseTo(1, within(1e-5));
+      // |cos| between the two Ritz vectors: the same eigenvector up to sign.
+      assertThat(Math.abs(space.dot(one.vector(), core.vector()))).isCloseTo(1, within(1e-4));
+
+      Eigenpair<NDArray> warm = fused.lanczos(settings, one.vector(), null, true, m);
+      assertThat(warm.iterations()).isLessThanOrEqualTo(2);
+      assertThat(warm.warmStarted()).isTrue();
+      assertThat(warm.value()).isCloseTo(6, within(6 * tolerance));
+
+      Eigenpair<NDArray> capped =
+          fused.lanczos(Lanczos.custom().maxIterations(2).build(), start, null, false, m);
+      assertThat(capped.iterations()).isEqualTo(2);
+      assertThat(capped.converged()).isFalse();
+
+      // D^½ A D^½ with a spread of D over three decades.
+      double[] dv = new double[q.n];
+      for (int i = 0; i < dv.length; i++) {
+        dv[i] = Math.pow(10, -1.5 + 3.0 * i / (dv.length - 1));
+      }
+      NDArray sqrtD = m.create(dv).toType(dtype, false);
+      Eigenpair<NDArray> corePre =
+          PreconditionedSharpness.topEigenpair(settings, space, h.flat(), sqrtD, null);
+      Eigenpair<NDArray> pre =
+          fused.lanczos(settings, space.randomLike(sqrtD, settings.seed()), sqrtD, false, m);
+      assertThat(pre.value())
+          .isCloseTo(corePre.value(), within(Math.abs(corePre.value()) * 10 * tolerance));
+      assertThat(pre.iterations()).isBetween(corePre.iterations() - 1, corePre.iterations() + 1);
+      assertThat(pre.value()).isCloseTo(topOfScaled(q.a, dv), within(Math.abs(pre.value()) * 1e-4));
+    }
+  }
+
+  /** λmax(D^½ A D^½) on the host, by plain power iteration on the shifted matrix. */
+  private static double topOfScaled(double[][] a, double[] d) {
+    int n = d.length;
+    double[][] s = new double[n][n];
+    double shift = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        s[i][j] = d[i] * a[i][j] * d[j];
+      }
+      double row = 0;
+      for (int j = 0; j < n; j++) {
+        row += Math.abs(s[i][j]);
+      }
+      shift = Math.max(shift, row); // ≥ |λ| for every eigenvalue (Gershgorin)
+    }
+    double[] x = new double[n];
+    java.util.Arrays.fill(x, 1);
+    double lambda = 0;
+    for (int it = 0; it < 200_000; it++) {
+      double[] y = new double[n];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+          y[i] += s[i][j] * x[j];
+        }
+        y[i] += shift * x[i];
+      }
+      double norm = 0;
+      for (double v : y) {
+        norm += v * v;
+      }
+      norm = Math.sqrt(norm);
+      double next = norm - shift;
+      for (int i = 0; i < n; i++) {
+        x[i] = y[i] / norm;
+      }
+      if (Math.abs(next - lambda) < 1e-13 * Math.abs(next)) {
+        return next;
+      }
+      lambda = next;
+    }
+    return lambda;
+  }
+}
