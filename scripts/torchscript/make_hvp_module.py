@@ -34,6 +34,14 @@ Writes (with torch.jit.save):
       On a small model each vector operation issued from Java costs several times its arithmetic;
       here the whole iteration is one call.
 
+  slingshot-djl/src/main/resources/dev/slingshot/djl/adam_steps.pt
+      forward(v: List[Tensor], numerator: float, sqrt_v_scale: float, eps: float,
+              threshold: float, lr: float) -> List[Tensor]
+      Adam's effective step numerator / (sqrt_v_scale * sqrt(v) + eps) per coordinate of each
+      second-moment tensor v_i. Returns [stats, sqrt_d]: stats = float64, five per tensor (min,
+      lower median, upper median, max, count above threshold), and sqrt_d = sqrt(step / lr), flat
+      over all tensors in order, in v's dtype (D^1/2 of the preconditioned sharpness).
+
 Both use double backward:
   g  = torch.autograd.grad([loss], params, create_graph=True, retain_graph=True, allow_unused=True)
   hv = torch.autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True)
@@ -349,6 +357,48 @@ def _lanczos_check(gg_mod, lz_mod, label):
           f" {int(warm[1].item())}; preconditioned error {abs(pst[0].item() - want):.3g}")
 
 
+def _adam_steps(v: List[torch.Tensor], numerator: float, sqrt_v_scale: float, eps: float,
+                threshold: float, lr: float) -> List[torch.Tensor]:
+    stats: List[torch.Tensor] = []
+    flat: List[torch.Tensor] = []
+    for vi in v:
+        step = (numerator / (vi.sqrt() * sqrt_v_scale + eps)).reshape(-1)
+        n = step.numel()
+        lower = torch.kthvalue(step, (n + 1) // 2)[0]
+        upper = torch.kthvalue(step, n // 2 + 1)[0]
+        stats.append(torch.stack([step.min(), lower, upper, step.max(),
+                                  (step > threshold).sum().to(step.dtype)]).double())
+        flat.append(step)
+    return [torch.cat(stats), (torch.cat(flat) / lr).sqrt()]
+
+
+class AdamSteps(torch.nn.Module):
+    """forward(v, numerator, sqrt_v_scale, eps, threshold, lr) -> [stats, sqrt_d]."""
+
+    def forward(self, v: List[torch.Tensor], numerator: float, sqrt_v_scale: float, eps: float,
+                threshold: float, lr: float) -> List[torch.Tensor]:
+        return _adam_steps(v, numerator, sqrt_v_scale, eps, threshold, lr)
+
+
+def _adam_steps_check(mod, label):
+    gen = torch.Generator().manual_seed(5)
+    v = [torch.rand(3, 4, generator=gen, dtype=torch.float64) * 1e-4,
+         torch.rand(5, generator=gen, dtype=torch.float64) * 1e-6,
+         torch.rand(1, generator=gen, dtype=torch.float64)]
+    num, c, eps, thr, lr = 1e-3, 0.5, 1e-8, 0.3, 1e-3
+    stats, sqrt_d = mod(v, num, c, eps, thr, lr)
+    steps = [(num / (c * t.sqrt() + eps)).reshape(-1) for t in v]
+    for i, st in enumerate(steps):
+        srt = st.sort().values
+        n = st.numel()
+        want = torch.tensor([srt[0], srt[(n - 1) // 2], srt[n // 2], srt[-1],
+                             float((st > thr).sum())], dtype=torch.float64)
+        got = stats[5 * i:5 * i + 5]
+        assert torch.allclose(got, want, rtol=1e-12, atol=0), f"{label}: tensor {i} {got} {want}"
+    assert torch.allclose(sqrt_d, (torch.cat(steps) / lr).sqrt(), rtol=1e-12)
+    print(f"{label}: adam steps statistics match sorted order statistics for {len(v)} tensors")
+
+
 class GradGraph(torch.nn.Module):
     """forward(loss, params) -> [g_i with its autograd graph] (None -> zeros_like(param))."""
 
@@ -563,7 +613,12 @@ def main():
     p6 = os.path.join(OUT_DIR, "lanczos.pt")
     torch.jit.save(lz, p6)
     _lanczos_check(torch.jit.load(p3), torch.jit.load(p6), "reloaded")
-    for p in (p1, p2, p3, p4, p5, p6):
+    ad = torch.jit.script(AdamSteps())
+    _adam_steps_check(ad, "scripted")
+    p7 = os.path.join(OUT_DIR, "adam_steps.pt")
+    torch.jit.save(ad, p7)
+    _adam_steps_check(torch.jit.load(p7), "reloaded")
+    for p in (p1, p2, p3, p4, p5, p6, p7):
         print(f"wrote {os.path.relpath(p, REPO)} ({os.path.getsize(p)} bytes)")
     print("torch", torch.__version__)
 

@@ -5,6 +5,10 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.slingshot.core.EffectiveStepSize;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +31,86 @@ final class AdamSteps {
     this.sizes = sizes;
     this.manager = manager;
   }
+
+  /**
+   * The statistics of {@link #stats} and the {@link #sqrtD} vector from one TorchScript call
+   * ({@code adam_steps.pt}: selection by {@code kthvalue} per tensor, in linear time), instead of a
+   * dozen DJL operations per tensor; null where that is not available (not the PyTorch engine, or
+   * DJL's entry point not found), and then {@link #of} takes the DJL operations.
+   *
+   * @param threshold the step bound {@code 2/λmax} (+∞ when λmax is unknown or not positive)
+   * @param target where {@code sqrtD} is attached
+   */
+  static Fused fused(
+      List<String> names,
+      NDList secondMoments,
+      EffectiveStepSize.Adam adam,
+      double threshold,
+      NDManager target) {
+    if (!TorchScript.CALLS_READY_VALUES || !(target instanceof PtNDManager pm)) {
+      return null;
+    }
+    long[] sizes = new long[secondMoments.size()];
+    for (int i = 0; i < sizes.length; i++) {
+      NDArray v = secondMoments.get(i);
+      sizes[i] = v.getShape().size();
+      if (!(v instanceof PtNDArray)) {
+        return null;
+      }
+      if (sizes[i] == 0) {
+        throw new IllegalArgumentException("parameter " + names.get(i) + " has no coordinates");
+      }
+    }
+    PtNDArray[] out;
+    try (IValue v = IValue.listFrom(TorchScript.pt(secondMoments));
+        IValue numerator = IValue.from(adam.numerator());
+        IValue scale = IValue.from(adam.sqrtVScale());
+        IValue eps = IValue.from(adam.epsilon());
+        IValue bound = IValue.from(threshold);
+        IValue lr = IValue.from(adam.learningRate())) {
+      long[] args = {
+        v.getHandle(),
+        numerator.getHandle(),
+        scale.getHandle(),
+        eps.getHandle(),
+        bound.getHandle(),
+        lr.getHandle()
+      };
+      boolean grad = JniUtils.isGradMode();
+      JniUtils.setGraphExecutorOptimize(false);
+      try {
+        out = TorchScript.forwardList(TorchScript.module("adam_steps.pt"), args, pm);
+      } finally {
+        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
+        JniUtils.setGradMode(grad);
+      }
+    }
+    double[] s;
+    try (NDArray stats = out[0]) {
+      s = stats.toDoubleArray();
+    }
+    List<EffectiveStepSize.Stats> stats = new ArrayList<>(sizes.length);
+    for (int i = 0; i < sizes.length; i++) {
+      stats.add(
+          new EffectiveStepSize.Stats(
+              names.get(i),
+              sizes[i],
+              s[5 * i],
+              (s[5 * i + 1] + s[5 * i + 2]) / 2,
+              s[5 * i + 3],
+              s[5 * i + 4] / sizes[i],
+              threshold));
+    }
+    return new Fused(stats, out[1]);
+  }
+
+  /**
+   * What {@link #fused} computes.
+   *
+   * @param stats per tensor, as {@link #stats} gives them
+   * @param sqrtD as {@link #sqrtD} gives it
+   */
+  record Fused(List<EffectiveStepSize.Stats> stats, NDArray sqrtD) {}
 
   /**
    * The flat step vector from Adam's second moments {@code v} (one tensor per parameter, in layout

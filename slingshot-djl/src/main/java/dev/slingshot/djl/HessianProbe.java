@@ -235,9 +235,12 @@ public final class HessianProbe implements AutoCloseable {
       throw new IllegalArgumentException(
           names.size() + " names for " + secondMoments.size() + " second-moment tensors");
     }
+    double threshold = EffectiveStepSize.threshold(lambdaMax);
     try (NDManager scratch = manager.newSubManager()) {
-      return AdamSteps.of(names, secondMoments, adam, scratch)
-          .stats(names, EffectiveStepSize.threshold(lambdaMax));
+      AdamSteps.Fused fused = AdamSteps.fused(names, secondMoments, adam, threshold, scratch);
+      return fused != null
+          ? fused.stats()
+          : AdamSteps.of(names, secondMoments, adam, scratch).stats(names, threshold);
     }
   }
 

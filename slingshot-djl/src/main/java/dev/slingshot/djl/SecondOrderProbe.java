@@ -166,10 +166,21 @@ final class SecondOrderProbe implements AutoCloseable {
         } catch (UnsupportedOperationException e) {
           note(notes, e.getMessage());
         }
+        // Effective steps and D^½ in one TorchScript call where available, else DJL operations.
+        double bound =
+            Double.isNaN(lambdaMax)
+                ? Double.POSITIVE_INFINITY
+                : EffectiveStepSize.threshold(lambdaMax);
+        AdamSteps.Fused fusedSteps =
+            am == null
+                ? null
+                : AdamSteps.fused(layout.names, am.variances(), am.adam(), bound, keep);
         AdamSteps steps =
-            am == null ? null : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
-        if (steps != null && effective && !Double.isNaN(lambdaMax)) {
-          stats = steps.stats(layout.names, EffectiveStepSize.threshold(lambdaMax));
+            am == null || fusedSteps != null
+                ? null
+                : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
+        if (am != null && effective && !Double.isNaN(lambdaMax)) {
+          stats = fusedSteps != null ? fusedSteps.stats() : steps.stats(layout.names, bound);
           double above = 0;
           long count = 0;
           double max = Double.NEGATIVE_INFINITY;
@@ -181,9 +192,9 @@ final class SecondOrderProbe implements AutoCloseable {
           values.put(ProbeMeasurement.EFFECTIVE_STEP_FRACTION, above / count);
           values.put(ProbeMeasurement.EFFECTIVE_STEP_MAX, max);
         }
-        if (steps != null && preconditioned) {
+        if (am != null && preconditioned) {
           EffectiveStepSize.Adam adam = am.adam();
-          NDArray d = steps.sqrtD(adam.learningRate());
+          NDArray d = fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(adam.learningRate());
           Eigenpair<NDArray> top =
               fused(perTensor) != null
                   ? fusedTop(fused(perTensor), space, d, matches(warmPreconditioned, d), d)

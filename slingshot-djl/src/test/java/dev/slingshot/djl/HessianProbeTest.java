@@ -71,20 +71,28 @@ class HessianProbeTest {
             EffectiveStepSize.Adam.pytorch(0.004, 0.9, 0.999, 1e-8, 25)
           }) {
         double lambdaMax = 50;
-        List<EffectiveStepSize.Stats> stats =
-            probe.effectiveStepSize(List.of("w", "b"), moments, adam, lambdaMax);
-        double[][] vs = {v1, v2};
-        for (int i = 0; i < 2; i++) {
-          EffectiveStepSize.Stats want =
-              EffectiveStepSize.of(i == 0 ? "w" : "b", roundToFloat(vs[i]), adam, lambdaMax);
-          EffectiveStepSize.Stats got = stats.get(i);
-          assertThat(got.name()).isEqualTo(want.name());
-          assertThat(got.count()).isEqualTo(want.count());
-          assertThat(got.min()).isCloseTo(want.min(), within(1e-6 * want.min()));
-          assertThat(got.median()).isCloseTo(want.median(), within(1e-6 * want.median()));
-          assertThat(got.max()).isCloseTo(want.max(), within(1e-6 * want.max()));
-          assertThat(got.fractionAbove()).isEqualTo(want.fractionAbove());
-          assertThat(got.threshold()).isEqualTo(0.04);
+        List<String> names = List.of("w", "b");
+        // The public method (one TorchScript call here), and both internal routes by name.
+        List<EffectiveStepSize.Stats> viaProbe =
+            probe.effectiveStepSize(names, moments, adam, lambdaMax);
+        List<EffectiveStepSize.Stats> viaModule =
+            AdamSteps.fused(names, moments, adam, 0.04, m).stats();
+        List<EffectiveStepSize.Stats> viaDjl =
+            AdamSteps.of(names, moments, adam, m).stats(names, 0.04);
+        for (List<EffectiveStepSize.Stats> stats : List.of(viaProbe, viaModule, viaDjl)) {
+          double[][] vs = {v1, v2};
+          for (int i = 0; i < 2; i++) {
+            EffectiveStepSize.Stats want =
+                EffectiveStepSize.of(i == 0 ? "w" : "b", roundToFloat(vs[i]), adam, lambdaMax);
+            EffectiveStepSize.Stats got = stats.get(i);
+            assertThat(got.name()).isEqualTo(want.name());
+            assertThat(got.count()).isEqualTo(want.count());
+            assertThat(got.min()).isCloseTo(want.min(), within(1e-6 * want.min()));
+            assertThat(got.median()).isCloseTo(want.median(), within(1e-6 * want.median()));
+            assertThat(got.max()).isCloseTo(want.max(), within(1e-6 * want.max()));
+            assertThat(got.fractionAbove()).isEqualTo(want.fractionAbove());
+            assertThat(got.threshold()).isEqualTo(0.04);
+          }
         }
       }
       // One tensor alone (no split of the flat steps).
@@ -92,9 +100,15 @@ class HessianProbeTest {
       EffectiveStepSize.Stats one =
           probe.effectiveStepSize(List.of("w"), new NDList(moments.get(0)), adam, 50).get(0);
       EffectiveStepSize.Stats wantOne = EffectiveStepSize.of("w", roundToFloat(v1), adam, 50);
-      assertThat(one.median()).isCloseTo(wantOne.median(), within(1e-6 * wantOne.median()));
-      assertThat(one.min()).isCloseTo(wantOne.min(), within(1e-6 * wantOne.min()));
-      assertThat(one.fractionAbove()).isEqualTo(wantOne.fractionAbove());
+      EffectiveStepSize.Stats oneDjl =
+          AdamSteps.of(List.of("w"), new NDList(moments.get(0)), adam, m)
+              .stats(List.of("w"), 0.04)
+              .get(0);
+      for (EffectiveStepSize.Stats got : List.of(one, oneDjl)) {
+        assertThat(got.median()).isCloseTo(wantOne.median(), within(1e-6 * wantOne.median()));
+        assertThat(got.min()).isCloseTo(wantOne.min(), within(1e-6 * wantOne.min()));
+        assertThat(got.fractionAbove()).isEqualTo(wantOne.fractionAbove());
+      }
       assertThatThrownBy(
               () ->
                   probe.effectiveStepSize(
