@@ -414,8 +414,9 @@ class HvpFromGrad(torch.nn.Module):
         return _hvp_from_grad(g, params, v)
 
 
-def _grad_graph_check(gg_mod, hfg_mod, label):
-    gen = torch.Generator().manual_seed(4321)
+def _quadratic(gen):
+    """0.5 th^T A th + b^T th (float64, random symmetric A) over three parameter tensors, and an
+    unused parameter; returns shapes, sizes, n, A, b, th0, params, unused, loss."""
     shapes = [(3, 4), (5,), (2, 3)]
     sizes = [3 * 4, 5, 2 * 3]
     n = sum(sizes)
@@ -428,6 +429,12 @@ def _grad_graph_check(gg_mod, hfg_mod, label):
     unused = torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_(True)
     theta = torch.cat([p.reshape(-1) for p in params])
     loss = 0.5 * theta @ (a @ theta) + b @ theta
+    return shapes, sizes, n, a, b, theta0, params, unused, loss
+
+
+def _grad_graph_check(gg_mod, hfg_mod, label):
+    gen = torch.Generator().manual_seed(4321)
+    shapes, sizes, n, a, b, theta0, params, unused, loss = _quadratic(gen)
     allp = params + [unused]
     g = gg_mod(loss, allp)
     assert len(g) == len(allp)
@@ -486,18 +493,7 @@ def _grad_graph_check(gg_mod, hfg_mod, label):
 def _flat_check(gg_mod, hfgf_mod, label):
     """The flat-vector product against A v on the quadratic (with an unused parameter)."""
     gen = torch.Generator().manual_seed(2468)
-    shapes = [(3, 4), (5,), (2, 3)]
-    sizes = [3 * 4, 5, 2 * 3]
-    n = sum(sizes)
-    m = torch.randn(n, n, generator=gen, dtype=torch.float64)
-    a = m + m.T
-    b = torch.randn(n, generator=gen, dtype=torch.float64)
-    theta0 = torch.randn(n, generator=gen, dtype=torch.float64)
-    params = [t.reshape(s).clone().requires_grad_(True)
-              for t, s in zip(torch.split(theta0, sizes), shapes)]
-    unused = torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_(True)
-    theta = torch.cat([p.reshape(-1) for p in params])
-    loss = 0.5 * theta @ (a @ theta) + b @ theta
+    shapes, sizes, n, a, b, theta0, params, unused, loss = _quadratic(gen)
     allp = params + [unused]
     g = gg_mod(loss, allp)
     errs = []
@@ -516,18 +512,7 @@ def _flat_check(gg_mod, hfgf_mod, label):
 
 def _quadratic_check(hvp_mod, hvp_grad_mod, label):
     gen = torch.Generator().manual_seed(1234)
-    shapes = [(3, 4), (5,), (2, 3)]
-    sizes = [3 * 4, 5, 2 * 3]
-    n = sum(sizes)
-    m = torch.randn(n, n, generator=gen, dtype=torch.float64)
-    a = m + m.T
-    b = torch.randn(n, generator=gen, dtype=torch.float64)
-    theta0 = torch.randn(n, generator=gen, dtype=torch.float64)
-    params = [t.reshape(s).clone().requires_grad_(True)
-              for t, s in zip(torch.split(theta0, sizes), shapes)]
-    unused = torch.randn(4, generator=gen, dtype=torch.float64).requires_grad_(True)
-    theta = torch.cat([p.reshape(-1) for p in params])
-    loss = 0.5 * theta @ (a @ theta) + b @ theta
+    shapes, sizes, n, a, b, theta0, params, unused, loss = _quadratic(gen)
 
     results = []
     for call in range(3):  # several HVPs on the same graph, different v

@@ -119,31 +119,34 @@ final class TorchScript {
    * {@code target}. Only when {@link #CALLS_READY_VALUES}.
    */
   static PtNDArray forward(PtSymbolBlock module, long[] args, PtNDManager target) {
-    try {
-      long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
-      try {
-        return new PtNDArray(target, (long) TO_TENSOR.invoke(LIB, out));
-      } finally {
-        DELETE.invoke(LIB, out);
-      }
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("TorchScript call failed", t);
-    }
+    return call(module, args, out -> new PtNDArray(target, (long) TO_TENSOR.invoke(LIB, out)));
   }
 
   /** {@link #forward} for a module that returns a list of tensors. */
   static PtNDArray[] forwardList(PtSymbolBlock module, long[] args, PtNDManager target) {
+    return call(
+        module,
+        args,
+        out -> {
+          long[] handles = (long[]) TO_TENSORS.invoke(LIB, out);
+          PtNDArray[] arrays = new PtNDArray[handles.length];
+          for (int i = 0; i < handles.length; i++) {
+            arrays[i] = new PtNDArray(target, handles[i]);
+          }
+          return arrays;
+        });
+  }
+
+  /** Reads a module's result from its TorchScript value handle. */
+  private interface Result<T> {
+    T read(long value) throws Throwable;
+  }
+
+  private static <T> T call(PtSymbolBlock module, long[] args, Result<T> result) {
     try {
       long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
       try {
-        long[] handles = (long[]) TO_TENSORS.invoke(LIB, out);
-        PtNDArray[] arrays = new PtNDArray[handles.length];
-        for (int i = 0; i < handles.length; i++) {
-          arrays[i] = new PtNDArray(target, handles[i]);
-        }
-        return arrays;
+        return result.read(out);
       } finally {
         DELETE.invoke(LIB, out);
       }

@@ -110,17 +110,7 @@ final class TorchScriptHvp implements AutoCloseable {
    * native calls for that, from Java, cost about a third of a product.
    */
   NDArray hvpFromGradientFlat(NDList gradient, NDList params, NDArray v, NDManager target) {
-    long size = 0;
-    for (NDArray p : params) {
-      size += p.getShape().size();
-    }
-    if (v.getShape().dimension() != 1 || v.getShape().size() != size) {
-      throw new IllegalArgumentException(
-          "need a flat vector of the parameters' "
-              + size
-              + " coordinates, got shape "
-              + v.getShape());
-    }
+    checkFlat(params, v);
     if (gradient.size() != params.size()) {
       throw new IllegalArgumentException(
           gradient.size() + " gradient tensors for " + params.size() + " parameters");
@@ -171,17 +161,7 @@ final class TorchScriptHvp implements AutoCloseable {
       if (gradientList == null || !(v instanceof PtNDArray pv)) {
         return hvpFromGradientFlat(gradient, params, v, v.getManager());
       }
-      long size = 0;
-      for (NDArray p : params) {
-        size += p.getShape().size();
-      }
-      if (v.getShape().dimension() != 1 || v.getShape().size() != size) {
-        throw new IllegalArgumentException(
-            "need a flat vector of the parameters' "
-                + size
-                + " coordinates, got shape "
-                + v.getShape());
-      }
+      checkFlat(params, v);
       boolean gradMode = JniUtils.isGradMode();
       JniUtils.setGradMode(true);
       JniUtils.setGraphExecutorOptimize(false);
@@ -328,6 +308,21 @@ final class TorchScriptHvp implements AutoCloseable {
     }
     // No check that the loss carries a graph: DJL's requiresGrad() is false for every non-leaf and
     // reading grad_fn of a tensor without one crashes the JVM. A loss without graph yields zeros.
+  }
+
+  /** A flat vector must hold exactly the parameters' coordinates. */
+  private static void checkFlat(NDList params, NDArray v) {
+    long size = 0;
+    for (NDArray p : params) {
+      size += p.getShape().size();
+    }
+    if (v.getShape().dimension() != 1 || v.getShape().size() != size) {
+      throw new IllegalArgumentException(
+          "need a flat vector of the parameters' "
+              + size
+              + " coordinates, got shape "
+              + v.getShape());
+    }
   }
 
   private static void checkLists(NDList params, NDList v) {
