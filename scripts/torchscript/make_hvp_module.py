@@ -292,7 +292,8 @@ def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
         if k < max_iter:
             basis.append(w / beta)
     if math.isfinite(theta):
-        y = torch.matmul(s.to(q.dtype), torch.stack(basis[:k]))
+        # s is on the host (the tridiagonal problem is float64 there); the basis on q0's device.
+        y = torch.matmul(s.to(q.device, q.dtype), torch.stack(basis[:k]))
         n = y.norm()
         if n.item() > 0:
             y = y / n
