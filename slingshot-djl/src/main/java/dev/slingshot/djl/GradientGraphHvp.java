@@ -72,9 +72,12 @@ final class GradientGraphHvp implements HessianVectorProduct<NDList>, AutoClosea
     return gradient;
   }
 
-  /** Whether a gradient graph is currently held (for tests). */
+  /**
+   * Whether a gradient graph is currently held, as arrays or as TorchScript values made from them
+   * for flat products (for tests).
+   */
   boolean holdsGradient() {
-    return gradient != null && !released(gradient);
+    return (gradient != null && !released(gradient)) || flatProducts != null;
   }
 
   private static boolean released(NDList arrays) {

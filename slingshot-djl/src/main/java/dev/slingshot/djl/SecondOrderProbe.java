@@ -120,99 +120,105 @@ final class SecondOrderProbe implements AutoCloseable {
         note(notes, "finite-difference Hessian-vector products (no exact route on this engine)");
         perTensor = probe.finiteDifferences(forward, params);
       }
-      // Lanczos and the Rayleigh quotients run on flat vectors: a few native calls per operation.
-      FlatVectorSpace space = new FlatVectorSpace(keep, shapes);
-      HessianVectorProduct<NDArray> h =
-          perTensor instanceof GradientGraphHvp exact ? exact.flat() : space.hvp(perTensor);
-      if (quantities.contains(ProbeQuantity.UPDATE_SHARPNESS)) {
-        if (update == null) {
-          note(notes, "the update of step " + t + " was not recorded; no update sharpness");
-        } else {
-          OptionalDouble s = UpdateSharpness.measure(space, h, update);
-          if (s.isPresent()) {
-            values.put(ProbeMeasurement.UPDATE_SHARPNESS, s.getAsDouble());
+      try {
+        // Lanczos and the Rayleigh quotients run on flat vectors: a few native calls per operation.
+        FlatVectorSpace space = new FlatVectorSpace(keep, shapes);
+        HessianVectorProduct<NDArray> h =
+            perTensor instanceof GradientGraphHvp exact ? exact.flat() : space.hvp(perTensor);
+        if (quantities.contains(ProbeQuantity.UPDATE_SHARPNESS)) {
+          if (update == null) {
+            note(notes, "the update of step " + t + " was not recorded; no update sharpness");
           } else {
-            note(notes, "the update of step " + t + " is zero or not finite; no update sharpness");
+            OptionalDouble s = UpdateSharpness.measure(space, h, update);
+            if (s.isPresent()) {
+              values.put(ProbeMeasurement.UPDATE_SHARPNESS, s.getAsDouble());
+            } else {
+              note(
+                  notes, "the update of step " + t + " is zero or not finite; no update sharpness");
+            }
           }
         }
-      }
-      boolean effective = quantities.contains(ProbeQuantity.EFFECTIVE_STEP_SIZE);
-      double lambdaMax = Double.NaN;
-      if (quantities.contains(ProbeQuantity.LAMBDA_MAX) || effective) {
-        NDArray like = warmLambda != null ? warmLambda : update;
-        if (like == null || like.getShape().size() != total) {
-          like = keep.zeros(new Shape(total), params.get(0).getDataType(), device);
-        }
-        Eigenpair<NDArray> top =
-            fused(perTensor) != null
-                ? fusedTop(fused(perTensor), space, like, matches(warmLambda, like), null)
-                : options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
-        warmLambda = keep(top.vector(), warmLambda);
-        converged = top.converged();
-        warm = top.warmStarted();
-        values.put(ProbeMeasurement.LAMBDA_ITERATIONS, (double) top.iterations());
-        if (Double.isFinite(top.value())) {
-          lambdaMax = top.value();
-          values.put(ProbeMeasurement.LAMBDA_MAX, lambdaMax);
-        } else {
-          note(notes, "λmax is not finite");
-        }
-      }
-      boolean preconditioned = quantities.contains(ProbeQuantity.PRECONDITIONED_SHARPNESS);
-      if (effective || preconditioned) {
-        OptimizerState.AdamMoments am = null;
-        try {
-          am = OptimizerState.adamMoments(optimizer, ids, device);
-        } catch (UnsupportedOperationException e) {
-          note(notes, e.getMessage());
-        }
-        // Effective steps and D^½ in one TorchScript call where available, else DJL operations.
-        double bound =
-            Double.isNaN(lambdaMax)
-                ? Double.POSITIVE_INFINITY
-                : EffectiveStepSize.threshold(lambdaMax);
-        AdamSteps.Fused fusedSteps =
-            am == null
-                ? null
-                : AdamSteps.fused(layout.names, am.variances(), am.adam(), bound, keep);
-        AdamSteps steps =
-            am == null || fusedSteps != null
-                ? null
-                : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
-        if (am != null && effective && !Double.isNaN(lambdaMax)) {
-          stats = fusedSteps != null ? fusedSteps.stats() : steps.stats(layout.names, bound);
-          double above = 0;
-          long count = 0;
-          double max = Double.NEGATIVE_INFINITY;
-          for (EffectiveStepSize.Stats s : stats) {
-            above += s.fractionAbove() * s.count();
-            count += s.count();
-            max = Math.max(max, s.max());
+        boolean effective = quantities.contains(ProbeQuantity.EFFECTIVE_STEP_SIZE);
+        double lambdaMax = Double.NaN;
+        if (quantities.contains(ProbeQuantity.LAMBDA_MAX) || effective) {
+          NDArray like = warmLambda != null ? warmLambda : update;
+          if (like == null || like.getShape().size() != total) {
+            like = keep.zeros(new Shape(total), params.get(0).getDataType(), device);
           }
-          values.put(ProbeMeasurement.EFFECTIVE_STEP_FRACTION, above / count);
-          values.put(ProbeMeasurement.EFFECTIVE_STEP_MAX, max);
-        }
-        if (am != null && preconditioned) {
-          EffectiveStepSize.Adam adam = am.adam();
-          NDArray d = fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(adam.learningRate());
           Eigenpair<NDArray> top =
               fused(perTensor) != null
-                  ? fusedTop(fused(perTensor), space, d, matches(warmPreconditioned, d), d)
-                  : PreconditionedSharpness.topEigenpair(
-                      options.lanczos(), space, h, d, matches(warmPreconditioned, d));
-          warmPreconditioned = keep(top.vector(), warmPreconditioned);
-          PreconditionedSharpness.Result r = PreconditionedSharpness.result(top, adam);
-          preconditionedIterations = r.iterations();
-          if (Double.isFinite(r.value())) {
-            values.put(ProbeMeasurement.PRECONDITIONED_SHARPNESS, r.value());
+                  ? fusedTop(fused(perTensor), space, like, matches(warmLambda, like), null)
+                  : options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
+          warmLambda = keep(top.vector(), warmLambda);
+          converged = top.converged();
+          warm = top.warmStarted();
+          values.put(ProbeMeasurement.LAMBDA_ITERATIONS, (double) top.iterations());
+          if (Double.isFinite(top.value())) {
+            lambdaMax = top.value();
+            values.put(ProbeMeasurement.LAMBDA_MAX, lambdaMax);
           } else {
-            note(notes, "the preconditioned sharpness is not finite");
+            note(notes, "λmax is not finite");
           }
-          values.put(ProbeMeasurement.PRECONDITIONED_THRESHOLD, r.threshold());
         }
-      }
-      if (perTensor instanceof GradientGraphHvp g) {
-        g.close(); // the gradient graph built once for all products (the scope would close it too)
+        boolean preconditioned = quantities.contains(ProbeQuantity.PRECONDITIONED_SHARPNESS);
+        if (effective || preconditioned) {
+          OptimizerState.AdamMoments am = null;
+          try {
+            am = OptimizerState.adamMoments(optimizer, ids, device);
+          } catch (UnsupportedOperationException e) {
+            note(notes, e.getMessage());
+          }
+          // Effective steps and D^½ in one TorchScript call where available, else DJL operations.
+          double bound =
+              Double.isNaN(lambdaMax)
+                  ? Double.POSITIVE_INFINITY
+                  : EffectiveStepSize.threshold(lambdaMax);
+          AdamSteps.Fused fusedSteps =
+              am == null
+                  ? null
+                  : AdamSteps.fused(layout.names, am.variances(), am.adam(), bound, keep);
+          AdamSteps steps =
+              am == null || fusedSteps != null
+                  ? null
+                  : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
+          if (am != null && effective && !Double.isNaN(lambdaMax)) {
+            stats = fusedSteps != null ? fusedSteps.stats() : steps.stats(layout.names, bound);
+            double above = 0;
+            long count = 0;
+            double max = Double.NEGATIVE_INFINITY;
+            for (EffectiveStepSize.Stats s : stats) {
+              above += s.fractionAbove() * s.count();
+              count += s.count();
+              max = Math.max(max, s.max());
+            }
+            values.put(ProbeMeasurement.EFFECTIVE_STEP_FRACTION, above / count);
+            values.put(ProbeMeasurement.EFFECTIVE_STEP_MAX, max);
+          }
+          if (am != null && preconditioned) {
+            EffectiveStepSize.Adam adam = am.adam();
+            NDArray d = fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(adam.learningRate());
+            Eigenpair<NDArray> top =
+                fused(perTensor) != null
+                    ? fusedTop(fused(perTensor), space, d, matches(warmPreconditioned, d), d)
+                    : PreconditionedSharpness.topEigenpair(
+                        options.lanczos(), space, h, d, matches(warmPreconditioned, d));
+            warmPreconditioned = keep(top.vector(), warmPreconditioned);
+            PreconditionedSharpness.Result r = PreconditionedSharpness.result(top, adam);
+            preconditionedIterations = r.iterations();
+            if (Double.isFinite(r.value())) {
+              values.put(ProbeMeasurement.PRECONDITIONED_SHARPNESS, r.value());
+            } else {
+              note(notes, "the preconditioned sharpness is not finite");
+            }
+            values.put(ProbeMeasurement.PRECONDITIONED_THRESHOLD, r.threshold());
+          }
+        }
+      } finally {
+        if (perTensor instanceof GradientGraphHvp g) {
+          // The gradient graph built once for all products, and the TorchScript values made from
+          // it: released here even when a quantity failed (the scope would close only the arrays).
+          g.close();
+        }
       }
     }
     return new ProbeMeasurement(

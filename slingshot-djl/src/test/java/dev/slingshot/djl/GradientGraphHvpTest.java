@@ -111,6 +111,13 @@ class GradientGraphHvpTest {
         v.close();
       }
       assertThat(TorchScriptHvp.convertsListsOnce()).isTrue();
+      assertThat(h.holdsGradient()).isTrue();
+      h.close(); // releases the TorchScript values made from the gradient as well
+      assertThat(h.holdsGradient()).isFalse();
+      NDList v = q.randomVector(300, dtype);
+      double[] again = flat.apply(space.concat(v)).toType(DataType.FLOAT64, false).toDoubleArray();
+      assertThat(Quadratic.relativeError(again, q.times(v))).isLessThanOrEqualTo(tolerance);
+      v.close();
       NDArray wrong = m.zeros(new ai.djl.ndarray.types.Shape(5), dtype);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> flat.apply(wrong))
           .isInstanceOf(IllegalArgumentException.class)

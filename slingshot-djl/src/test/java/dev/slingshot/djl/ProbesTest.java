@@ -105,6 +105,34 @@ class ProbesTest {
     }
   }
 
+  /**
+   * A probe leaves no array behind: with every quantity probed at every step, the arrays that the
+   * trainer's manager holds (with its sub-managers, where the adapter keeps its buffers and warm
+   * starts) are as many after 240 probes as after 40. A probe that kept a Ritz vector, a step
+   * vector or a gradient would add at least one array per probe.
+   */
+  @Test
+  void probesLeaveNoArrayBehind() {
+    try (Model model = Fixtures.mlp();
+        NDManager manager = NDManager.newBaseManager()) {
+      Slingshot slingshot =
+          Slingshot.attach(
+              adamConfig(Loss.softmaxCrossEntropyLoss(), 0.01f),
+              SlingshotOptions.custom().probes(ProbeSchedule.everySteps(1)).failFast(true).build());
+      try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 1)) {
+        ArrayDataset data = Fixtures.data(manager, 64, Fixtures.IN, 16, 1);
+        Fixtures.train(trainer, data, 41);
+        int after40 = trainer.getManager().getManagedArrays().size();
+        long probes40 = slingshot.probeRuns();
+        Fixtures.train(trainer, data, 200);
+        int after240 = trainer.getManager().getManagedArrays().size();
+        assertThat(slingshot.probeRuns() - probes40).isEqualTo(200);
+        assertThat(slingshot.internalFailures()).isZero();
+        assertThat(after240).isEqualTo(after40);
+      }
+    }
+  }
+
   @Test
   void aFixedProbeBatchProbesTheLastStepAtCloseAndOtherOptimizersGetNotes() {
     try (Model model = Fixtures.mlp();

@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
       "            (instrumented / plain time, same steps; probe16: every second-order",
       "            probe every 16 steps; on a GPU each timed chunk ends when its work ran)",
       "  hvp       hvp_over_grad_ratio (128-512-512-10 MLP, batch 256),",
-      "            probe_native_growth_bytes_per_call (10,000 probe calls after warm-up)",
+      "            probe_native_growth_bytes_per_call (10,000 HVP calls after warm-up),",
+      "            probe_full_native_growth_bytes_per_probe (2,000 whole probes, MLP)",
       "  eigen     lambda_hvps_warm, lambda_hvps_cold (HVPs per lambda_max to 1e-3)"
     })
 final class BenchCommand implements Callable<Integer> {

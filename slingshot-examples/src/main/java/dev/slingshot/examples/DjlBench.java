@@ -128,6 +128,10 @@ final class DjlBench {
         f,
         "probe_native_growth_bytes_per_call",
         HvpBench.probeNativeGrowthBytesPerCall(quick ? 200 : 10_000));
+    put(
+        f,
+        "probe_full_native_growth_bytes_per_probe",
+        OverheadBench.probeNativeGrowthBytesPerProbe(quick ? 50 : 2_000));
     return f;
   }
 

@@ -129,6 +129,59 @@ public final class OverheadBench {
   }
 
   /**
+   * Native memory growth per whole probe, in bytes: the MLP of {@link #mlp(int, int)} trained with
+   * every second-order probe at every step (on the current batch), native resident memory ({@link
+   * HvpBench#nativeBytes}) read at 11 checkpoints over {@code probes} probes after 200 warm-up
+   * steps; the Theil-Sen slope. Covers what {@code probe_native_growth_bytes_per_call} does not:
+   * the gradient graph, the TorchScript values made from it and the fused Lanczos of each probe.
+   *
+   * @throws IllegalStateException if a probe failed or fewer probes ran than asked
+   */
+  public static double probeNativeGrowthBytesPerProbe(int probes) {
+    try (NDManager manager = NDManager.newBaseManager();
+        Model model = Model.newInstance("bench-probe-memory")) {
+      ArrayDataset data =
+          new ArrayDataset.Builder()
+              .setData(manager.randomNormal(new Shape(32 * 16L, 40)))
+              .optLabels(
+                  manager.randomInteger(
+                      0, 2, new Shape(32 * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
+              .setSampling(32, false)
+              .build();
+      model.setBlock(mlpBlock(128, 2));
+      Slingshot slingshot =
+          Slingshot.attach(
+              config(), SlingshotOptions.custom().probes(ProbeSchedule.everySteps(1)).build());
+      try (Trainer trainer = trainer(model, slingshot.config(), new Shape(1, 40))) {
+        Loop loop = new Loop(trainer, data);
+        loop.run(200);
+        long first = slingshot.probeRuns();
+        int checkpoints = 11;
+        long[] at = new long[checkpoints];
+        double[] bytes = new double[checkpoints];
+        int done = 0;
+        for (int c = 0; c < checkpoints; c++) {
+          int target = probes * c / (checkpoints - 1);
+          loop.run(target - done);
+          done = target;
+          at[c] = done;
+          bytes[c] = HvpBench.nativeBytes();
+        }
+        if (slingshot.internalFailures() > 0 || slingshot.probeRuns() - first < probes) {
+          throw new IllegalStateException(
+              (slingshot.probeRuns() - first)
+                  + " probes ran of "
+                  + probes
+                  + ", "
+                  + slingshot.internalFailures()
+                  + " internal failures");
+        }
+        return HvpBench.theilSenSlope(at, bytes);
+      }
+    }
+  }
+
+  /**
    * The overhead of {@link Slingshot#attach} on any model: two identical models (same seed) train
    * on {@code data}, one plain and one instrumented, alternating timed chunks of {@code chunkSteps}
    * steps (and which goes first); the ratio is instrumented over plain time for the same steps.
