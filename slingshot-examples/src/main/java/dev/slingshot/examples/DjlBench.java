@@ -51,6 +51,8 @@ final class DjlBench {
     put(f, "plain_mlp_ms_per_step", mlp.plainMsPerStep());
     OverheadBench.Result probes = OverheadBench.probe16Mlp(quick ? 32 : 160, chunks);
     put(f, "overhead_probe16_mlp_ratio", probes.ratio());
+    // The plain step of that comparison: the ratio moves with it (a probe costs about the same).
+    put(f, "plain_probe16_mlp_ms_per_step", probes.plainMsPerStep());
     withThreads(2);
     OverheadBench.Result transformer =
         transformer(

@@ -41,6 +41,7 @@ class BenchCommandTest {
         new String[] {
           "overhead_cheap_mlp_ratio",
           "overhead_probe16_mlp_ratio",
+          "plain_probe16_mlp_ms_per_step",
           "overhead_cheap_transformer_ratio",
           "overhead_probe16_transformer_ratio"
         }) {
