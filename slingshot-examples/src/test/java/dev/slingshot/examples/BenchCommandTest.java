@@ -28,6 +28,29 @@ class BenchCommandTest {
     assertThat(figures.get("monitor_records_per_second").asDouble()).isPositive();
   }
 
+  /** {@code bench all} runs each benchmark in a JVM of its own and merges their figures. */
+  @Test
+  void quickAllMergesTheFiguresOfEachBenchmark() throws Exception {
+    CommandLine cli = Slingshot.commandLine();
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    Path json = dir.resolve("all.json");
+    int code = cli.execute("bench", "all", "--quick", "--json", json.toString());
+    assertThat(code).isZero();
+    JsonNode figures = new ObjectMapper().readTree(json.toFile());
+    for (String name :
+        new String[] {
+          "monitor_records_per_second",
+          "overhead_probe16_mlp_ratio",
+          "probe_full_native_growth_bytes_per_probe",
+          "lambda_hvps_warm"
+        }) {
+      assertThat(out.toString()).contains(name);
+      assertThat(figures.get(name).asDouble()).as(name).isFinite();
+    }
+    assertThat(figures.get("monitor_records_per_second").asDouble()).isPositive();
+  }
+
   @Test
   void quickOverheadBenchWritesEveryOverheadFigure() throws Exception {
     CommandLine cli = Slingshot.commandLine();
