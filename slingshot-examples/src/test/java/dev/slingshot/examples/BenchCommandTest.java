@@ -15,61 +15,56 @@ class BenchCommandTest {
 
   @TempDir Path dir;
 
-  @Test
-  void monitorBenchPrintsATableAndWritesJson() throws Exception {
+  /**
+   * Runs {@code bench <target> --quick --json}, checks that it succeeds and prints every figure
+   * named, and returns the figures it wrote.
+   */
+  private JsonNode quick(String target, String... names) throws Exception {
     CommandLine cli = Slingshot.commandLine();
     StringWriter out = new StringWriter();
     cli.setOut(new PrintWriter(out));
-    Path json = dir.resolve("bench.json");
-    int code = cli.execute("bench", "monitor", "--quick", "--json", json.toString());
+    Path json = dir.resolve(target + ".json");
+    int code = cli.execute("bench", target, "--quick", "--json", json.toString());
     assertThat(code).isZero();
-    assertThat(out.toString()).contains("monitor_records_per_second");
     JsonNode figures = new ObjectMapper().readTree(json.toFile());
+    for (String name : names) {
+      assertThat(out.toString()).contains(name);
+      assertThat(figures.get(name).asDouble()).as(name).isFinite();
+    }
+    return figures;
+  }
+
+  @Test
+  void monitorBenchPrintsATableAndWritesJson() throws Exception {
+    JsonNode figures = quick("monitor", "monitor_records_per_second");
     assertThat(figures.get("monitor_records_per_second").asDouble()).isPositive();
   }
 
   /** {@code bench all} runs each benchmark in a JVM of its own and merges their figures. */
   @Test
   void quickAllMergesTheFiguresOfEachBenchmark() throws Exception {
-    CommandLine cli = Slingshot.commandLine();
-    StringWriter out = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    Path json = dir.resolve("all.json");
-    int code = cli.execute("bench", "all", "--quick", "--json", json.toString());
-    assertThat(code).isZero();
-    JsonNode figures = new ObjectMapper().readTree(json.toFile());
-    for (String name :
-        new String[] {
-          "monitor_records_per_second",
-          "overhead_probe16_mlp_ratio",
-          "probe_full_native_growth_bytes_per_probe",
-          "lambda_hvps_warm"
-        }) {
-      assertThat(out.toString()).contains(name);
-      assertThat(figures.get(name).asDouble()).as(name).isFinite();
-    }
+    JsonNode figures =
+        quick(
+            "all",
+            "monitor_records_per_second",
+            "overhead_probe16_mlp_ratio",
+            "probe_full_native_growth_bytes_per_probe",
+            "lambda_hvps_warm");
     assertThat(figures.get("monitor_records_per_second").asDouble()).isPositive();
   }
 
   @Test
   void quickOverheadBenchWritesEveryOverheadFigure() throws Exception {
-    CommandLine cli = Slingshot.commandLine();
-    StringWriter out = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    Path json = dir.resolve("overhead.json");
-    int code = cli.execute("bench", "overhead", "--quick", "--json", json.toString());
-    assertThat(code).isZero();
-    JsonNode figures = new ObjectMapper().readTree(json.toFile());
-    for (String name :
-        new String[] {
-          "overhead_cheap_mlp_ratio",
-          "overhead_probe16_mlp_ratio",
-          "plain_probe16_mlp_ms_per_step",
-          "overhead_cheap_transformer_ratio",
-          "overhead_probe16_transformer_ratio"
-        }) {
-      assertThat(out.toString()).contains(name);
-      assertThat(figures.get(name).asDouble()).as(name).isPositive().isFinite();
+    String[] names = {
+      "overhead_cheap_mlp_ratio",
+      "overhead_probe16_mlp_ratio",
+      "plain_probe16_mlp_ms_per_step",
+      "overhead_cheap_transformer_ratio",
+      "overhead_probe16_transformer_ratio"
+    };
+    JsonNode figures = quick("overhead", names);
+    for (String name : names) {
+      assertThat(figures.get(name).asDouble()).as(name).isPositive();
     }
   }
 
