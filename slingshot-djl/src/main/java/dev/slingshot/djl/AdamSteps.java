@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.slingshot.core.EffectiveStepSize;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,14 +75,7 @@ final class AdamSteps {
         bound.getHandle(),
         lr.getHandle()
       };
-      boolean grad = JniUtils.isGradMode();
-      JniUtils.setGraphExecutorOptimize(false);
-      try {
-        out = TorchScript.forwardList(TorchScript.module("adam_steps.pt"), args, pm);
-      } finally {
-        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
-        JniUtils.setGradMode(grad);
-      }
+      out = TorchScript.forwardList(TorchScript.module("adam_steps.pt"), args, pm);
     }
     double[] s;
     try (NDArray stats = out[0]) {

@@ -125,6 +125,7 @@ final class SecondOrderProbe implements AutoCloseable {
         FlatVectorSpace space = new FlatVectorSpace(keep, shapes);
         HessianVectorProduct<NDArray> h =
             perTensor instanceof GradientGraphHvp exact ? exact.flat() : space.hvp(perTensor);
+        TorchScriptHvp.FlatProducts fused = fused(perTensor);
         if (quantities.contains(ProbeQuantity.UPDATE_SHARPNESS)) {
           if (update == null) {
             note(notes, "the update of step " + t + " was not recorded; no update sharpness");
@@ -146,8 +147,8 @@ final class SecondOrderProbe implements AutoCloseable {
             like = keep.zeros(new Shape(total), params.get(0).getDataType(), device);
           }
           Eigenpair<NDArray> top =
-              fused(perTensor) != null
-                  ? fusedTop(fused(perTensor), space, like, matches(warmLambda, like), null)
+              fused != null
+                  ? fusedTop(fused, space, like, matches(warmLambda, like), null)
                   : options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
           warmLambda = keep(top.vector(), warmLambda);
           converged = top.converged();
@@ -198,8 +199,8 @@ final class SecondOrderProbe implements AutoCloseable {
             EffectiveStepSize.Adam adam = am.adam();
             NDArray d = fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(adam.learningRate());
             Eigenpair<NDArray> top =
-                fused(perTensor) != null
-                    ? fusedTop(fused(perTensor), space, d, matches(warmPreconditioned, d), d)
+                fused != null
+                    ? fusedTop(fused, space, d, matches(warmPreconditioned, d), d)
                     : PreconditionedSharpness.topEigenpair(
                         options.lanczos(), space, h, d, matches(warmPreconditioned, d));
             warmPreconditioned = keep(top.vector(), warmPreconditioned);

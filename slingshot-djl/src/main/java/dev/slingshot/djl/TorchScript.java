@@ -15,6 +15,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The adapter's TorchScript modules (resources built by {@code
@@ -40,7 +41,7 @@ final class TorchScript {
   private static PtNDManager manager;
 
   /** DJL's setting of TorchScript's graph executor optimisation, restored after each call. */
-  static final boolean OPTIMIZE =
+  private static final boolean OPTIMIZE =
       Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true"));
 
   /** The module in resource {@code dev/slingshot/djl/<resource>}, loaded at the first call. */
@@ -115,8 +116,8 @@ final class TorchScript {
 
   /**
    * Runs {@code module.forward} on TorchScript value handles ({@code IValue#getHandle}) with
-   * autograd available (the caller sets grad mode), and returns its tensor result attached to
-   * {@code target}. Only when {@link #CALLS_READY_VALUES}.
+   * autograd on ({@link #withAutograd}), and returns its tensor result attached to {@code target}.
+   * Only when {@link #CALLS_READY_VALUES}.
    */
   static PtNDArray forward(PtSymbolBlock module, long[] args, PtNDManager target) {
     return call(module, args, out -> new PtNDArray(target, (long) TO_TENSOR.invoke(LIB, out)));
@@ -143,17 +144,37 @@ final class TorchScript {
   }
 
   private static <T> T call(PtSymbolBlock module, long[] args, Result<T> result) {
+    return withAutograd(
+        () -> {
+          try {
+            long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
+            try {
+              return result.read(out);
+            } finally {
+              DELETE.invoke(LIB, out);
+            }
+          } catch (RuntimeException | Error e) {
+            throw e;
+          } catch (Throwable t) {
+            throw new IllegalStateException("TorchScript call failed", t);
+          }
+        });
+  }
+
+  /**
+   * Runs a module call with grad mode on (the modules differentiate) and TorchScript's graph
+   * executor optimisation off, restoring both afterwards: every call of the adapter's modules,
+   * whichever route converts its arguments, goes through here.
+   */
+  static <T> T withAutograd(Supplier<T> call) {
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(true);
+    JniUtils.setGraphExecutorOptimize(false);
     try {
-      long out = (long) RUN.invoke(LIB, module.getHandle(), "forward", args, true, false);
-      try {
-        return result.read(out);
-      } finally {
-        DELETE.invoke(LIB, out);
-      }
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("TorchScript call failed", t);
+      return call.get();
+    } finally {
+      JniUtils.setGraphExecutorOptimize(OPTIMIZE);
+      JniUtils.setGradMode(gradMode);
     }
   }
 

@@ -9,7 +9,6 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.slingshot.core.Eigenpair;
 import dev.slingshot.core.Lanczos;
 
@@ -162,15 +161,9 @@ final class TorchScriptHvp implements AutoCloseable {
         return hvpFromGradientFlat(gradient, params, v, v.getManager());
       }
       checkFlat(params, v);
-      boolean gradMode = JniUtils.isGradMode();
-      JniUtils.setGradMode(true);
-      JniUtils.setGraphExecutorOptimize(false);
       try (IValue vv = IValue.from(pv)) {
         long[] args = {vv.getHandle(), gradientList.getHandle(), paramsList.getHandle()};
         return TorchScript.forward(hvpFromGradFlat, args, (PtNDManager) pv.getManager());
-      } finally {
-        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
-        JniUtils.setGradMode(gradMode);
       }
     }
 
@@ -196,9 +189,6 @@ final class TorchScriptHvp implements AutoCloseable {
         Lanczos settings, NDArray start, NDArray sqrtD, boolean warm, NDManager target) {
       NDArray d =
           sqrtD != null ? sqrtD : start.getManager().zeros(new Shape(0), start.getDataType());
-      boolean gradMode = JniUtils.isGradMode();
-      JniUtils.setGradMode(true);
-      JniUtils.setGraphExecutorOptimize(false);
       PtNDArray[] out;
       try (IValue q0 = IValue.from((PtNDArray) start);
           IValue dv = IValue.from((PtNDArray) d);
@@ -214,8 +204,6 @@ final class TorchScriptHvp implements AutoCloseable {
         };
         out = TorchScript.forwardList(lanczos, args, (PtNDManager) target);
       } finally {
-        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
-        JniUtils.setGradMode(gradMode);
         if (d != sqrtD) {
           d.close();
         }
@@ -271,15 +259,7 @@ final class TorchScriptHvp implements AutoCloseable {
           inputs.get(lead + k * n + i).setName(listNames[k]);
         }
       }
-      boolean gradMode = JniUtils.isGradMode();
-      JniUtils.setGradMode(true);
-      JniUtils.setGraphExecutorOptimize(false);
-      try {
-        out = IValueUtils.forward(module, inputs, true);
-      } finally {
-        JniUtils.setGraphExecutorOptimize(TorchScript.OPTIMIZE);
-        JniUtils.setGradMode(gradMode);
-      }
+      out = TorchScript.withAutograd(() -> IValueUtils.forward(module, inputs, true));
     } finally {
       for (int i = 0; i < inputs.size(); i++) {
         inputs.get(i).setName(names[i]);

@@ -9,8 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import dev.slingshot.core.Eigenpair;
 import dev.slingshot.core.Lanczos;
 import dev.slingshot.core.PreconditionedSharpness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,25 +19,13 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class FusedLanczosTest {
 
-  private static NDManager root;
-
-  @BeforeAll
-  static void start() {
-    root = NDManager.newBaseManager();
-  }
-
-  @AfterAll
-  static void stop() {
-    root.close();
-  }
-
   @ParameterizedTest(name = "{0}")
   @CsvSource({"FLOAT32, 1e-5", "FLOAT64, 1e-10"})
   void takesTheStepsOfCoreLanczos(DataType dtype, double tolerance) {
     assertThat(TorchScriptHvp.convertsListsOnce()).isTrue();
-    try (NDManager m = root.newSubManager();
-        Quadratic q = new Quadratic(root, dtype, ExactHvpTest.spectrum(), 11);
-        HessianProbe probe = HessianProbe.create(root);
+    try (NDManager m = NDManager.newBaseManager();
+        Quadratic q = new Quadratic(m, dtype, ExactHvpTest.spectrum(), 11);
+        HessianProbe probe = HessianProbe.create(m);
         GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
       FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
       TorchScriptHvp.FlatProducts fused = h.flatProducts();

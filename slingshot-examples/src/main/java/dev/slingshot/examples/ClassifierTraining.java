@@ -142,10 +142,7 @@ final class ClassifierTraining {
     int batch = s.getInt("batch");
     long steps = s.getLong("steps");
     int evalEvery = s.getInt("eval_every");
-    SlingshotDetector detector =
-        new SlingshotDetector(
-            new SlingshotDetector.Config(
-                s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
+    SlingshotDetector detector = Experiment.detector(s);
     SlingshotMonitor monitor = SlingshotMonitor.builder().rule(detector).build();
 
     // As in ParityTraining: the adapter measures every step (loss, last-layer norm, update norm)

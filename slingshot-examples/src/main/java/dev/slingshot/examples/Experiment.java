@@ -518,4 +518,14 @@ enum Experiment {
             "also probe every step for this many steps after each norm-phase change and each"
                 + " slingshot interval start or end (0: off)"));
   }
+
+  /**
+   * The loss-threshold rule of the common settings {@code detector_low}, {@code detector_high} and
+   * {@code merge_gap} (validated by {@link #validate}).
+   */
+  static SlingshotDetector detector(Settings s) {
+    return new SlingshotDetector(
+        new SlingshotDetector.Config(
+            s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
+  }
 }

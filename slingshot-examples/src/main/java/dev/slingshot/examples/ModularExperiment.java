@@ -107,10 +107,7 @@ final class ModularExperiment {
     long steps = s.getLong("steps");
     long checkpointEvery = s.getLong("checkpoint_every");
 
-    SlingshotDetector detector =
-        new SlingshotDetector(
-            new SlingshotDetector.Config(
-                s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
+    SlingshotDetector detector = Experiment.detector(s);
     SlingshotMonitor monitor =
         SlingshotMonitor.builder()
             .rule(detector)

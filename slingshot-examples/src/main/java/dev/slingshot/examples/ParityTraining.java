@@ -208,10 +208,7 @@ final class ParityTraining {
     long checkpointEvery = s.getLong("checkpoint_every");
     long start = checkpoint == null ? 0 : checkpoint.step();
 
-    SlingshotDetector detector =
-        new SlingshotDetector(
-            new SlingshotDetector.Config(
-                s.getDouble("detector_low"), s.getDouble("detector_high"), s.getLong("merge_gap")));
+    SlingshotDetector detector = Experiment.detector(s);
     SlingshotMonitor.Builder monitorBuilder =
         SlingshotMonitor.builder()
             .rule(detector)

@@ -109,14 +109,7 @@ public final class OverheadBench {
       int chunks,
       SlingshotOptions options) {
     try (NDManager manager = NDManager.newBaseManager()) {
-      ArrayDataset data =
-          new ArrayDataset.Builder()
-              .setData(manager.randomNormal(new Shape(batch * 16L, in)))
-              .optLabels(
-                  manager.randomInteger(
-                      0, out, new Shape(batch * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
-              .setSampling(batch, false)
-              .build();
+      ArrayDataset data = mlpData(manager, in, out, batch);
       return compare(
           () -> mlpBlock(hidden, out),
           new Shape(1, in),
@@ -140,14 +133,7 @@ public final class OverheadBench {
   public static double probeNativeGrowthBytesPerProbe(int probes) {
     try (NDManager manager = NDManager.newBaseManager();
         Model model = Model.newInstance("bench-probe-memory")) {
-      ArrayDataset data =
-          new ArrayDataset.Builder()
-              .setData(manager.randomNormal(new Shape(32 * 16L, 40)))
-              .optLabels(
-                  manager.randomInteger(
-                      0, 2, new Shape(32 * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
-              .setSampling(32, false)
-              .build();
+      ArrayDataset data = mlpData(manager, 40, 2, 32);
       model.setBlock(mlpBlock(128, 2));
       Slingshot slingshot =
           Slingshot.attach(
@@ -257,6 +243,17 @@ public final class OverheadBench {
       q.run(chunkSteps);
       steps += chunkSteps;
     } while (steps < WARMUP_STEPS && (System.nanoTime() - start) / 1e9 < WARMUP_SECONDS);
+  }
+
+  /** 16 batches of random inputs and class labels for the benchmark MLP. */
+  private static ArrayDataset mlpData(NDManager manager, int in, int out, int batch) {
+    return new ArrayDataset.Builder()
+        .setData(manager.randomNormal(new Shape(batch * 16L, in)))
+        .optLabels(
+            manager.randomInteger(
+                0, out, new Shape(batch * 16L), ai.djl.ndarray.types.DataType.FLOAT32))
+        .setSampling(batch, false)
+        .build();
   }
 
   private static TrainingConfig config() {
