@@ -145,25 +145,18 @@ final class ClassifierTraining {
     SlingshotDetector detector = Experiment.detector(s);
     SlingshotMonitor monitor = SlingshotMonitor.builder().rule(detector).build();
 
-    // As in ParityTraining: the adapter measures every step (loss, last-layer norm, update norm)
-    // and feeds the monitor; the evaluations join the same step's record through the record
-    // enricher, which runs at the end of trainer.step(), after the update.
     Trainer[] trainerRef = new Trainer[1];
     SlingshotOptions options =
-        SlingshotOptions.custom()
-            .monitor(monitor)
-            .measureEvery(1)
-            .cosineDistanceEvery(0)
-            .failFast(true)
-            .recordEnricher(
+        HandLoop.evaluatedOptions(
+                monitor,
+                evalEvery,
+                steps,
                 (r, step) -> {
-                  if (step % evalEvery == 0 || step == steps) {
-                    Trainer t = trainerRef[0];
-                    double[] tr = evaluate(t, t.getManager(), data.train(), loss);
-                    double[] te = evaluate(t, t.getManager(), data.test(), loss);
-                    r.fullTrainLoss(tr[0]).trainAccuracy(tr[1]);
-                    r.testLoss(te[0]).testAccuracy(te[1]);
-                  }
+                  Trainer t = trainerRef[0];
+                  double[] tr = evaluate(t, t.getManager(), data.train(), loss);
+                  double[] te = evaluate(t, t.getManager(), data.test(), loss);
+                  r.fullTrainLoss(tr[0]).trainAccuracy(tr[1]);
+                  r.testLoss(te[0]).testAccuracy(te[1]);
                 })
             .build();
     dev.slingshot.djl.Slingshot slingshot =

@@ -8,7 +8,11 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListener;
+import dev.slingshot.core.SlingshotMonitor;
+import dev.slingshot.core.StepRecord;
+import dev.slingshot.djl.SlingshotOptions;
 import java.util.Map;
+import java.util.function.ObjLongConsumer;
 
 /** The training step of the examples' hand-written loops. */
 final class HandLoop {
@@ -40,5 +44,30 @@ final class HandLoop {
             Map.of(device, pred));
     trainer.notifyListeners(l -> l.onTrainingBatch(trainer, bd));
     trainer.step();
+  }
+
+  /**
+   * The adapter's options for a hand-written loop: the cheap tier measured every step (loss,
+   * last-layer norm, update norm) into {@code monitor}, no cosine distances, failures thrown, and
+   * {@code evaluate} adding the evaluations to the record of every {@code evalEvery}-th step and of
+   * the last one. The record enricher runs at the end of {@code trainer.step()}, after the update,
+   * where the hand-rolled loops used to evaluate.
+   */
+  static SlingshotOptions.Builder evaluatedOptions(
+      SlingshotMonitor monitor,
+      int evalEvery,
+      long lastStep,
+      ObjLongConsumer<StepRecord.Builder> evaluate) {
+    return SlingshotOptions.custom()
+        .monitor(monitor)
+        .measureEvery(1)
+        .cosineDistanceEvery(0)
+        .failFast(true)
+        .recordEnricher(
+            (record, step) -> {
+              if (step % evalEvery == 0 || step == lastStep) {
+                evaluate.accept(record, step);
+              }
+            });
   }
 }

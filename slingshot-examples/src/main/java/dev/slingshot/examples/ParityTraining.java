@@ -234,22 +234,18 @@ final class ParityTraining {
     Optimizer optimizer = optimizer(s);
     Trainer[] trainerRef = new Trainer[1];
     SlingshotOptions options =
-        SlingshotOptions.custom()
-            .monitor(monitor)
-            .measureEvery(1)
-            .cosineDistanceEvery(0)
-            .firstStep(start + 1)
-            .failFast(true)
-            .recordEnricher(
+        HandLoop.evaluatedOptions(
+                monitor,
+                evalEvery,
+                steps,
                 (r, step) -> {
-                  if (step % evalEvery == 0 || step == steps) {
-                    Trainer t = trainerRef[0];
-                    Eval tr = evaluate(t, t.getManager(), data.train(), loss);
-                    Eval te = evaluate(t, t.getManager(), data.test(), loss);
-                    r.fullTrainLoss(tr.loss).trainAccuracy(tr.accuracy);
-                    r.testLoss(te.loss).testAccuracy(te.accuracy);
-                  }
+                  Trainer t = trainerRef[0];
+                  Eval tr = evaluate(t, t.getManager(), data.train(), loss);
+                  Eval te = evaluate(t, t.getManager(), data.test(), loss);
+                  r.fullTrainLoss(tr.loss).trainAccuracy(tr.accuracy);
+                  r.testLoss(te.loss).testAccuracy(te.accuracy);
                 })
+            .firstStep(start + 1)
             .build();
     dev.slingshot.djl.Slingshot slingshot =
         dev.slingshot.djl.Slingshot.attach(
