@@ -242,9 +242,17 @@ def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
             used.append(i)
     precond = d.numel() > 0
     q = q0 / q0.norm()
-    basis: List[torch.Tensor] = [q]
-    alphas: List[float] = []
-    betas: List[float] = []
+    n = q.numel()
+    # The Lanczos vectors are the rows of one matrix, grown by doubling: the products with the
+    # basis below take views of its first rows instead of stacking the vectors at every iteration
+    # (which copied the whole basis each time and was the iteration's largest cost on a small
+    # model).
+    cap = min(max_iter, 8)
+    basis = torch.empty([cap, n], dtype=q.dtype, device=q.device)
+    basis[0].copy_(q)
+    # The tridiagonal matrix, float64 on the host, filled as the coefficients come (fill_ keeps a
+    # float64 value; TorchScript's item assignment and torch.tensor round it through float32).
+    tri = torch.zeros([max_iter, max_iter], dtype=torch.float64)
     theta = float("nan")
     error = float("inf")
     converged = False
@@ -260,43 +268,62 @@ def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
             w = torch.zeros_like(x)
         if precond:
             w = w * d
-        b = torch.stack(basis)
+        b = basis[:k + 1]
         # Full re-orthogonalisation, classical Gram-Schmidt twice; alpha_k is the first pass's
         # last coefficient (the three-term recurrence's alpha_k q_k).
-        c = torch.matmul(b, w)
-        w = w - torch.matmul(c, b)
-        c2 = torch.matmul(b, w)
-        w = w - torch.matmul(c2, b)
+        c = torch.mv(b, w)
+        w = torch.addmv(w, b.t(), c, beta=1.0, alpha=-1.0)
+        c2 = torch.mv(b, w)
+        w = torch.addmv(w, b.t(), c2, beta=1.0, alpha=-1.0)
         alpha = c[k].item()
         beta = w.norm().item()
-        alphas.append(alpha)
-        betas.append(beta)
+        tri[k, k].fill_(alpha)
         k += 1
         if not (math.isfinite(alpha) and math.isfinite(beta)):
             theta = float("nan")
             break
-        # The tridiagonal matrix in float64 (TorchScript's torch.tensor and item assignment
-        # round a float through float32; torch.full keeps it).
-        t = torch.diag(_float64(alphas))
-        if k > 1:
-            off = _float64(betas[:k - 1])
-            t = t + torch.diag(off, 1) + torch.diag(off, -1)
-        evals, evecs = torch.linalg.eigh(t)
-        theta = evals[k - 1].item()
-        s = evecs[:, k - 1]
-        error = abs(beta * s[k - 1].item())
+        if k == 1:
+            theta = alpha
+            s = torch.ones(1, dtype=torch.float64)
+            error = abs(beta)
+        elif k == 2:
+            # The 2x2 tridiagonal [[a1, b1], [b1, a2]] in closed form (LAPACK's eigh costs more
+            # than the arithmetic): theta = m + r with m the mean of the diagonal, h half its
+            # difference and r = sqrt(h^2 + b1^2); the eigenvector is (b1, theta - a1), where
+            # theta - a1 = h + r is formed without cancellation.
+            a1 = tri[0, 0].item()
+            b1 = tri[1, 0].item()
+            h = (alpha - a1) / 2.0
+            r = math.sqrt(h * h + b1 * b1)
+            theta = (a1 + alpha) / 2.0 + r
+            gap = h + r if h >= 0.0 else b1 * b1 / (r - h)
+            nrm = math.sqrt(b1 * b1 + gap * gap)
+            s = _float64([b1 / nrm, gap / nrm])
+            error = abs(beta * gap / nrm)
+        else:
+            evals, evecs = torch.linalg.eigh(tri[:k, :k])
+            theta = evals[k - 1].item()
+            s = evecs[:, k - 1]
+            error = abs(beta * s[k - 1].item())
         invariant = beta <= 1e-12 * max(abs(theta), 2.2250738585072014e-308)
         if error <= tol * abs(theta) or invariant or not math.isfinite(theta):
             converged = math.isfinite(theta)
             break
         if k < max_iter:
-            basis.append(w / beta)
+            if k >= cap:
+                grown = torch.empty([min(max_iter, 2 * cap), n], dtype=q.dtype, device=q.device)
+                grown[:cap].copy_(basis)
+                basis = grown
+                cap = basis.shape[0]
+            basis[k].copy_(w).div_(beta)
+            tri[k, k - 1].fill_(beta)
+            tri[k - 1, k].fill_(beta)
     if math.isfinite(theta):
         # s is on the host (the tridiagonal problem is float64 there); the basis on q0's device.
-        y = torch.matmul(s.to(q.device, q.dtype), torch.stack(basis[:k]))
-        n = y.norm()
-        if n.item() > 0:
-            y = y / n
+        y = torch.mv(basis[:k].t(), s.to(q.device, q.dtype))
+        nrm = y.norm()
+        if nrm.item() > 0:
+            y = y / nrm
     else:
         y = basis[0]
     stats = _float64([theta, float(k), 1.0 if converged else 0.0, error])
@@ -349,6 +376,18 @@ def _lanczos_check(gg_mod, lz_mod, label):
     want = torch.linalg.eigvalsh(torch.diag(dvec) @ a @ torch.diag(dvec))[-1].item()
     _, pst = lz_mod(q0, dvec, 1e-10, 64, g, params)
     assert abs(pst[0].item() - want) <= 1e-8 * abs(want), f"{label}: preconditioned {pst[0].item()!r} want {want!r}"
+    # Two distinct eigenvalues (3 on one direction, 1 elsewhere): the Krylov space is invariant
+    # after two products, so the closed-form 2x2 step must give 3 exactly, from a start mostly
+    # along the top eigenvector (a1 > a2) and from a random one.
+    top = qm[:, 0]
+    a2 = torch.eye(n, dtype=torch.float64) + 2.0 * torch.outer(top, top)
+    loss2 = 0.5 * th @ (a2 @ th)
+    g2 = gg_mod(loss2, params)
+    for start in [top + 0.05 * q0, q0]:
+        y2, st2 = lz_mod(start, empty, 1e-10, 64, g2, params)
+        assert st2[1].item() == 2.0 and st2[2].item() == 1.0, f"{label}: 2x2 stats {st2}"
+        assert abs(st2[0].item() - 3.0) <= 1e-12, f"{label}: 2x2 lambda {st2[0].item()!r}"
+        assert abs(abs((y2 @ top).item()) - 1.0) <= 1e-12, f"{label}: 2x2 eigenvector"
     # The iteration cap.
     _, capped = lz_mod(q0, empty, 1e-14, 2, g, params)
     assert capped[1].item() == 2 and capped[2].item() == 0.0
@@ -360,17 +399,39 @@ def _lanczos_check(gg_mod, lz_mod, label):
 
 def _adam_steps(v: List[torch.Tensor], numerator: float, sqrt_v_scale: float, eps: float,
                 threshold: float, lr: float) -> List[torch.Tensor]:
-    stats: List[torch.Tensor] = []
-    flat: List[torch.Tensor] = []
+    # The steps of all tensors as one flat vector (one pass of elementwise operations), then the
+    # statistics per tensor on views of it: a few operations per tensor instead of a dozen.
+    sizes: List[int] = []
+    flat_v: List[torch.Tensor] = []
     for vi in v:
-        step = (numerator / (vi.sqrt() * sqrt_v_scale + eps)).reshape(-1)
-        n = step.numel()
-        lower = torch.kthvalue(step, (n + 1) // 2)[0]
-        upper = torch.kthvalue(step, n // 2 + 1)[0]
-        stats.append(torch.stack([step.min(), lower, upper, step.max(),
-                                  (step > threshold).sum().to(step.dtype)]).double())
-        flat.append(step)
-    return [torch.cat(stats), (torch.cat(flat) / lr).sqrt()]
+        sizes.append(vi.numel())
+        flat_v.append(vi.reshape(-1))
+    step = numerator / (torch.cat(flat_v).sqrt() * sqrt_v_scale + eps)
+    parts = torch.split(step, sizes)
+    rows: List[torch.Tensor] = []
+    for i in range(len(sizes)):
+        s = parts[i]
+        lo, hi = torch.aminmax(s)
+        # median() is the lower median (the kthvalue at (n+1)//2); the upper one of an even count
+        # (the kthvalue at n//2+1) is the lower median of -s, negated.
+        lower = s.median()
+        if sizes[i] % 2 == 1:
+            upper = lower
+        else:
+            upper = torch.neg(torch.neg(s).median())
+        rows.append(torch.stack([lo, lower, upper, hi]))
+    # Counts above the threshold per tensor: a running count over the flat vector, read at each
+    # tensor's last coordinate and differenced (integers, exact).
+    above = torch.cumsum(step > threshold, 0)
+    ends: List[int] = []
+    e = 0
+    for n in sizes:
+        e += n
+        ends.append(e - 1)
+    at_ends = above[torch.tensor(ends, device=step.device)]
+    counts = torch.diff(at_ends, prepend=torch.zeros(1, dtype=at_ends.dtype, device=step.device))
+    stats = torch.cat([torch.stack(rows).double(), counts.double().unsqueeze(1)], 1).reshape(-1)
+    return [stats, (step / lr).sqrt()]
 
 
 class AdamSteps(torch.nn.Module):
@@ -386,17 +447,19 @@ def _adam_steps_check(mod, label):
     v = [torch.rand(3, 4, generator=gen, dtype=torch.float64) * 1e-4,
          torch.rand(5, generator=gen, dtype=torch.float64) * 1e-6,
          torch.rand(1, generator=gen, dtype=torch.float64)]
-    num, c, eps, thr, lr = 1e-3, 0.5, 1e-8, 0.3, 1e-3
-    stats, sqrt_d = mod(v, num, c, eps, thr, lr)
+    num, c, eps, lr = 1e-3, 0.5, 1e-8, 1e-3
     steps = [(num / (c * t.sqrt() + eps)).reshape(-1) for t in v]
-    for i, st in enumerate(steps):
-        srt = st.sort().values
-        n = st.numel()
-        want = torch.tensor([srt[0], srt[(n - 1) // 2], srt[n // 2], srt[-1],
-                             float((st > thr).sum())], dtype=torch.float64)
-        got = stats[5 * i:5 * i + 5]
-        assert torch.allclose(got, want, rtol=1e-12, atol=0), f"{label}: tensor {i} {got} {want}"
-    assert torch.allclose(sqrt_d, (torch.cat(steps) / lr).sqrt(), rtol=1e-12)
+    for thr in [0.0, 0.3, float(steps[0].median()), 1e9]:
+        stats, sqrt_d = mod(v, num, c, eps, thr, lr)
+        for i, st in enumerate(steps):
+            srt = st.sort().values
+            n = st.numel()
+            want = torch.tensor([srt[0], srt[(n - 1) // 2], srt[n // 2], srt[-1],
+                                 float((st > thr).sum())], dtype=torch.float64)
+            got = stats[5 * i:5 * i + 5]
+            assert torch.allclose(got, want, rtol=1e-12, atol=0), \
+                f"{label}: tensor {i} threshold {thr} {got} {want}"
+        assert torch.allclose(sqrt_d, (torch.cat(steps) / lr).sqrt(), rtol=1e-12)
     print(f"{label}: adam steps statistics match sorted order statistics for {len(v)} tensors")
 
 

@@ -75,6 +75,36 @@ class FusedLanczosTest {
     }
   }
 
+  /**
+   * Two distinct eigenvalues (3 once, 1 on the rest): every Krylov space is invariant after two
+   * products, so both iterations stop at the second with λ = 3, the fused one through its closed
+   * form for the 2×2 tridiagonal matrix, core's through its general solver.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"FLOAT32, 1e-6", "FLOAT64, 1e-12"})
+  void stopsAtTheSecondProductOnTwoEigenvalues(DataType dtype, double tolerance) {
+    double[] spectrum = new double[23];
+    java.util.Arrays.fill(spectrum, 1);
+    spectrum[0] = 3;
+    try (NDManager m = NDManager.newBaseManager();
+        Quadratic q = new Quadratic(m, dtype, spectrum, 5);
+        HessianProbe probe = HessianProbe.create(m);
+        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
+      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
+      Lanczos settings = Lanczos.custom().tolerance(1e-4).build();
+      NDArray like = m.zeros(new ai.djl.ndarray.types.Shape(q.n), dtype);
+      NDArray start = space.randomLike(like, settings.seed());
+      Eigenpair<NDArray> core = settings.topEigenpair(space, h.flat(), like, null);
+      Eigenpair<NDArray> fused = h.flatProducts().lanczos(settings, start, null, false, m);
+      assertThat(core.iterations()).isEqualTo(2);
+      assertThat(fused.iterations()).isEqualTo(2);
+      assertThat(fused.converged()).isTrue();
+      assertThat(fused.value()).isCloseTo(3, within(3 * tolerance));
+      assertThat(fused.value()).isCloseTo(core.value(), within(3 * tolerance));
+      assertThat(Math.abs(space.dot(fused.vector(), core.vector()))).isCloseTo(1, within(1e-4));
+    }
+  }
+
   /** λmax(D^½ A D^½) on the host, by plain power iteration on the shifted matrix. */
   private static double topOfScaled(double[][] a, double[] d) {
     int n = d.length;

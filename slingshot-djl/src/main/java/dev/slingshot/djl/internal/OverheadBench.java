@@ -193,7 +193,7 @@ public final class OverheadBench {
           Trainer inst = trainer(instModel, slingshot.config(), inputShape)) {
         Loop p = new Loop(plain, data);
         Loop q = new Loop(inst, data);
-        warmUp(p, q, chunkSteps);
+        warmUp(p, q, chunkSteps, (long) chunkSteps * chunks);
         double[] pt = new double[chunks];
         double[] qt = new double[chunks];
         double[] ratios = new double[chunks];
@@ -223,26 +223,45 @@ public final class OverheadBench {
     }
   }
 
-  /** Untimed warm-up: at least {@value #WARMUP_STEPS} steps each, or {@value #WARMUP_SECONDS} s. */
-  static final int WARMUP_STEPS = 2000;
+  /**
+   * Untimed warm-up of a full benchmark (at least {@value #FULL_WARMUP_FROM} timed steps): {@value
+   * #WARMUP_STEPS} steps of each loop, or {@value #WARMUP_SECONDS} s. DJL's own training step
+   * reaches its steady speed only after the JIT's last compilations: on the 2-core CPU the plain
+   * 40-128-2 MLP step took about 410 µs per step up to step 12,000 and 230-260 µs from step 13,000
+   * on (two runs, 1,000-step blocks, one PyTorch thread). A ratio taken before that divides by a
+   * step that no long training run sees.
+   */
+  static final int WARMUP_STEPS = 15_000;
 
-  static final double WARMUP_SECONDS = 3;
+  static final double WARMUP_SECONDS = 20;
+
+  /** Timed steps from which a comparison is a full benchmark, with the full warm-up. */
+  static final int FULL_WARMUP_FROM = 1_000;
+
+  /** Warm-up of shorter comparisons (smoke tests, the CPU transformer): steps, or seconds. */
+  static final int SHORT_WARMUP_STEPS = 2_000;
+
+  static final double SHORT_WARMUP_SECONDS = 3;
 
   /**
-   * Runs both loops untimed, alternating chunks, until each has taken {@link #WARMUP_STEPS} steps
-   * or {@link #WARMUP_SECONDS} have passed (at least one chunk each). The instrumented loop's
-   * measured-step code runs once every {@code measureEvery} steps, so the JIT compiles it ten times
-   * later than the per-step code: one chunk of warm-up left it interpreted for much of a short
-   * benchmark, which a long training run never sees.
+   * Runs both loops untimed, alternating chunks, until each has taken the warm-up's steps or its
+   * seconds have passed (at least one chunk each): {@link #WARMUP_STEPS} or {@link #WARMUP_SECONDS}
+   * before a full benchmark of {@code timedSteps} steps, {@link #SHORT_WARMUP_STEPS} or {@link
+   * #SHORT_WARMUP_SECONDS} before a shorter one. The instrumented loop's measured-step code runs
+   * once every {@code measureEvery} steps, so the JIT compiles it ten times later than the per-step
+   * code.
    */
-  private static void warmUp(Loop p, Loop q, int chunkSteps) {
+  private static void warmUp(Loop p, Loop q, int chunkSteps, long timedSteps) {
+    boolean full = timedSteps >= FULL_WARMUP_FROM;
+    int target = full ? WARMUP_STEPS : SHORT_WARMUP_STEPS;
+    double seconds = full ? WARMUP_SECONDS : SHORT_WARMUP_SECONDS;
     long start = System.nanoTime();
     int steps = 0;
     do {
       p.run(chunkSteps);
       q.run(chunkSteps);
       steps += chunkSteps;
-    } while (steps < WARMUP_STEPS && (System.nanoTime() - start) / 1e9 < WARMUP_SECONDS);
+    } while (steps < target && (System.nanoTime() - start) / 1e9 < seconds);
   }
 
   /** 16 batches of random inputs and class labels for the benchmark MLP. */
