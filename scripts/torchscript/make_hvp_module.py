@@ -26,11 +26,13 @@ Writes (with torch.jit.save):
 
   slingshot-djl/src/main/resources/dev/slingshot/djl/lanczos.pt
       forward(q0: Tensor, d: Tensor, tol: float, max_iter: int, g: List[Tensor],
-              params: List[Tensor]) -> List[Tensor]
+              params: List[Tensor], u: Tensor) -> List[Tensor]
       the whole Lanczos iteration of slingshot-core's Lanczos.topEigenpair (same steps, same
       stopping rule) for the top eigenpair of H (d empty) or of D^1/2 H D^1/2 (d = D^1/2, flat),
       with every product on the gradient graph g of grad_graph.pt. Returns [y, stats]: y the unit
-      Ritz vector (flat, q0's dtype) and stats = float64 [theta, iterations, converged, error].
+      Ritz vector (flat, q0's dtype) and stats = float64 [theta, iterations, converged, error,
+      uHu, uu]: with a flat update u (empty for none), first the update sharpness's inner products
+      u^T H u (one more product; NaN for a zero or non-finite u) and |u|^2 (NaN without u).
       On a small model each vector operation issued from Java costs several times its arithmetic;
       here the whole iteration is one call.
 
@@ -230,7 +232,7 @@ def _flat_hvp(x: torch.Tensor, sizes: List[int], outs: List[torch.Tensor], used:
 
 
 def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
-             g: List[torch.Tensor], params: List[torch.Tensor]) -> List[torch.Tensor]:
+             g: List[torch.Tensor], params: List[torch.Tensor], u: torch.Tensor) -> List[torch.Tensor]:
     sizes: List[int] = []
     for p in params:
         sizes.append(p.numel())
@@ -241,6 +243,17 @@ def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
             outs.append(g[i])
             used.append(i)
     precond = d.numel() > 0
+    # The update sharpness u^T H u / |u|^2 of a flat update u, when one is given: its two inner
+    # products, with one more product on the same gradient graph (none for a zero update).
+    uhu = float("nan")
+    uu = float("nan")
+    if u.numel() > 0:
+        uu = torch.dot(u, u).item()
+        if uu > 0 and math.isfinite(uu):
+            if len(outs) > 0:
+                uhu = torch.dot(u, _flat_hvp(u, sizes, outs, used, params)).item()
+            else:
+                uhu = 0.0
     q = q0 / q0.norm()
     n = q.numel()
     # The Lanczos vectors are the rows of one matrix, grown by doubling: the products with the
@@ -326,7 +339,7 @@ def _lanczos(q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
             y = y / nrm
     else:
         y = basis[0]
-    stats = _float64([theta, float(k), 1.0 if converged else 0.0, error])
+    stats = _float64([theta, float(k), 1.0 if converged else 0.0, error, uhu, uu])
     return [y, stats]
 
 
@@ -341,8 +354,9 @@ class LanczosModule(torch.nn.Module):
     """forward(q0, d, tol, max_iter, g, params) -> [y, float64 [theta, k, converged, error]]."""
 
     def forward(self, q0: torch.Tensor, d: torch.Tensor, tol: float, max_iter: int,
-                g: List[torch.Tensor], params: List[torch.Tensor]) -> List[torch.Tensor]:
-        return _lanczos(q0, d, tol, max_iter, g, params)
+                g: List[torch.Tensor], params: List[torch.Tensor],
+                u: torch.Tensor) -> List[torch.Tensor]:
+        return _lanczos(q0, d, tol, max_iter, g, params, u)
 
 
 def _lanczos_check(gg_mod, lz_mod, label):
@@ -362,19 +376,19 @@ def _lanczos_check(gg_mod, lz_mod, label):
     g = gg_mod(loss, params)
     q0 = torch.randn(n, generator=gen, dtype=torch.float64)
     empty = torch.zeros(0, dtype=torch.float64)
-    y, stats = lz_mod(q0, empty, 1e-10, 64, g, params)
+    y, stats = lz_mod(q0, empty, 1e-10, 64, g, params, empty)
     lam = stats[0].item()
     assert abs(lam - 10.0) <= 1e-8, f"{label}: lambda {lam}"
     assert stats[2].item() == 1.0 and 1 <= stats[1].item() <= n
     ry = (y @ (a @ y)).item()
     assert abs(ry - 10.0) <= 1e-6 and abs(y.norm().item() - 1) <= 1e-12
     # Warm start from the eigenvector: converges at once.
-    _, warm = lz_mod(y, empty, 1e-6, 64, g, params)
+    _, warm = lz_mod(y, empty, 1e-6, 64, g, params, empty)
     assert warm[1].item() <= 2, f"{label}: warm start took {warm[1].item()}"
     # Preconditioned: top eigenvalue of D^1/2 A D^1/2.
     dvec = torch.rand(n, generator=gen, dtype=torch.float64) + 0.5
     want = torch.linalg.eigvalsh(torch.diag(dvec) @ a @ torch.diag(dvec))[-1].item()
-    _, pst = lz_mod(q0, dvec, 1e-10, 64, g, params)
+    _, pst = lz_mod(q0, dvec, 1e-10, 64, g, params, empty)
     assert abs(pst[0].item() - want) <= 1e-8 * abs(want), f"{label}: preconditioned {pst[0].item()!r} want {want!r}"
     # Two distinct eigenvalues (3 on one direction, 1 elsewhere): the Krylov space is invariant
     # after two products, so the closed-form 2x2 step must give 3 exactly, from a start mostly
@@ -384,12 +398,22 @@ def _lanczos_check(gg_mod, lz_mod, label):
     loss2 = 0.5 * th @ (a2 @ th)
     g2 = gg_mod(loss2, params)
     for start in [top + 0.05 * q0, q0]:
-        y2, st2 = lz_mod(start, empty, 1e-10, 64, g2, params)
+        y2, st2 = lz_mod(start, empty, 1e-10, 64, g2, params, empty)
         assert st2[1].item() == 2.0 and st2[2].item() == 1.0, f"{label}: 2x2 stats {st2}"
         assert abs(st2[0].item() - 3.0) <= 1e-12, f"{label}: 2x2 lambda {st2[0].item()!r}"
         assert abs(abs((y2 @ top).item()) - 1.0) <= 1e-12, f"{label}: 2x2 eigenvector"
+    # The update sharpness of a flat u with the same call; none for an empty or a zero u.
+    u = torch.randn(n, generator=gen, dtype=torch.float64)
+    _, ust = lz_mod(q0, empty, 1e-10, 64, g, params, u)
+    want_uhu = (u @ (a @ u)).item()
+    assert abs(ust[4].item() - want_uhu) <= 1e-12 * abs(want_uhu), f"{label}: uHu {ust[4]}"
+    assert abs(ust[5].item() - (u @ u).item()) <= 1e-12 * (u @ u).item()
+    assert abs(ust[0].item() - lam) <= 1e-8 and ust[1].item() == stats[1].item()
+    assert math.isnan(stats[4].item()) and math.isnan(stats[5].item())
+    _, zst = lz_mod(q0, empty, 1e-10, 64, g, params, torch.zeros(n, dtype=torch.float64))
+    assert math.isnan(zst[4].item()) and zst[5].item() == 0.0
     # The iteration cap.
-    _, capped = lz_mod(q0, empty, 1e-14, 2, g, params)
+    _, capped = lz_mod(q0, empty, 1e-14, 2, g, params, empty)
     assert capped[1].item() == 2 and capped[2].item() == 0.0
     for p in params:
         assert p.grad is None, "modules must not touch .grad"

@@ -126,30 +126,41 @@ final class SecondOrderProbe implements AutoCloseable {
         HessianVectorProduct<NDArray> h =
             perTensor instanceof GradientGraphHvp exact ? exact.flat() : space.hvp(perTensor);
         TorchScriptHvp.FlatProducts fused = fused(perTensor);
-        if (quantities.contains(ProbeQuantity.UPDATE_SHARPNESS)) {
-          if (update == null) {
-            note(notes, "the update of step " + t + " was not recorded; no update sharpness");
-          } else {
-            OptionalDouble s = UpdateSharpness.measure(space, h, update);
-            if (s.isPresent()) {
-              values.put(ProbeMeasurement.UPDATE_SHARPNESS, s.getAsDouble());
-            } else {
-              note(
-                  notes, "the update of step " + t + " is zero or not finite; no update sharpness");
-            }
-          }
-        }
         boolean effective = quantities.contains(ProbeQuantity.EFFECTIVE_STEP_SIZE);
+        boolean lambda = quantities.contains(ProbeQuantity.LAMBDA_MAX) || effective;
+        boolean sharpness = quantities.contains(ProbeQuantity.UPDATE_SHARPNESS);
+        if (sharpness && update == null) {
+          note(notes, "the update of step " + t + " was not recorded; no update sharpness");
+        }
+        // With the fused Lanczos, the update's product rides along in the same call.
+        NDArray foldUpdate =
+            fused != null
+                    && lambda
+                    && sharpness
+                    && update != null
+                    && update.getDataType() == params.get(0).getDataType()
+                ? update
+                : null;
+        if (sharpness && update != null && foldUpdate == null) {
+          putUpdateSharpness(values, notes, t, UpdateSharpness.measure(space, h, update));
+        }
         double lambdaMax = Double.NaN;
-        if (quantities.contains(ProbeQuantity.LAMBDA_MAX) || effective) {
+        if (lambda) {
           NDArray like = warmLambda != null ? warmLambda : update;
           if (like == null || like.getShape().size() != total) {
             like = keep.zeros(new Shape(total), params.get(0).getDataType(), device);
           }
-          Eigenpair<NDArray> top =
-              fused != null
-                  ? fusedTop(fused, space, like, matches(warmLambda, like), null)
-                  : options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
+          Eigenpair<NDArray> top;
+          if (fused != null) {
+            TorchScriptHvp.TopAndUpdate r =
+                fusedTop(fused, space, like, matches(warmLambda, like), null, foldUpdate);
+            if (foldUpdate != null) {
+              putUpdateSharpness(values, notes, t, r.updateSharpness());
+            }
+            top = r.top();
+          } else {
+            top = options.lanczos().topEigenpair(space, h, like, matches(warmLambda, like));
+          }
           warmLambda = keep(top.vector(), warmLambda);
           converged = top.converged();
           warm = top.warmStarted();
@@ -200,7 +211,7 @@ final class SecondOrderProbe implements AutoCloseable {
             NDArray d = fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(adam.learningRate());
             Eigenpair<NDArray> top =
                 fused != null
-                    ? fusedTop(fused, space, d, matches(warmPreconditioned, d), d)
+                    ? fusedTop(fused, space, d, matches(warmPreconditioned, d), d, null).top()
                     : PreconditionedSharpness.topEigenpair(
                         options.lanczos(), space, h, d, matches(warmPreconditioned, d));
             warmPreconditioned = keep(top.vector(), warmPreconditioned);
@@ -257,21 +268,37 @@ final class SecondOrderProbe implements AutoCloseable {
 
   /**
    * The top eigenpair by the fused Lanczos, from {@code warm} when given, else from the seeded
-   * random vector shaped like {@code like} that core's Lanczos would start from.
+   * random vector shaped like {@code like} that core's Lanczos would start from; with {@code
+   * update} (of {@code H} only, {@code sqrtD} null), also its update sharpness from the same call.
    */
-  private Eigenpair<NDArray> fusedTop(
+  private TorchScriptHvp.TopAndUpdate fusedTop(
       TorchScriptHvp.FlatProducts fused,
       FlatVectorSpace space,
       NDArray like,
       NDArray warm,
-      NDArray sqrtD) {
+      NDArray sqrtD,
+      NDArray update) {
     NDArray start = warm != null ? warm : space.randomLike(like, options.lanczos().seed());
     try {
-      return fused.lanczos(options.lanczos(), start, sqrtD, warm != null, keep);
+      return update != null
+          ? fused.lanczosWithUpdate(options.lanczos(), start, warm != null, update, keep)
+          : new TorchScriptHvp.TopAndUpdate(
+              fused.lanczos(options.lanczos(), start, sqrtD, warm != null, keep),
+              OptionalDouble.empty());
     } finally {
       if (start != warm) {
         start.close();
       }
+    }
+  }
+
+  /** The update sharpness into {@code values}, or a note when the update has no direction. */
+  private void putUpdateSharpness(
+      Map<String, Double> values, List<String> notes, long t, OptionalDouble s) {
+    if (s.isPresent()) {
+      values.put(ProbeMeasurement.UPDATE_SHARPNESS, s.getAsDouble());
+    } else {
+      note(notes, "the update of step " + t + " is zero or not finite; no update sharpness");
     }
   }
 

@@ -105,6 +105,48 @@ class FusedLanczosTest {
     }
   }
 
+  /**
+   * The update sharpness taken in the same call as λmax: uᵀAu/‖u‖² against the host's arithmetic on
+   * A, the same eigenpair as without it, and none for a zero update.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"FLOAT32, 1e-5", "FLOAT64, 1e-12"})
+  void takesTheUpdateSharpnessInTheSameCall(DataType dtype, double tolerance) {
+    try (NDManager m = NDManager.newBaseManager();
+        Quadratic q = new Quadratic(m, dtype, ExactHvpTest.spectrum(), 11);
+        HessianProbe probe = HessianProbe.create(m);
+        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
+      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
+      TorchScriptHvp.FlatProducts fused = h.flatProducts();
+      Lanczos settings = Lanczos.custom().tolerance(1e-6).build();
+      double[] u = new double[q.n];
+      for (int i = 0; i < u.length; i++) {
+        u[i] = Math.sin(1.0 + 0.7 * i);
+      }
+      double uAu = 0;
+      double uu = 0;
+      for (int i = 0; i < u.length; i++) {
+        uu += u[i] * u[i];
+        for (int j = 0; j < u.length; j++) {
+          uAu += u[i] * q.a[i][j] * u[j];
+        }
+      }
+      NDArray update = m.create(u).toType(dtype, false);
+      NDArray start = space.randomLike(update, settings.seed());
+      TorchScriptHvp.TopAndUpdate both = fused.lanczosWithUpdate(settings, start, false, update, m);
+      Eigenpair<NDArray> alone = fused.lanczos(settings, start, null, false, m);
+      assertThat(both.updateSharpness()).isPresent();
+      assertThat(both.updateSharpness().getAsDouble())
+          .isCloseTo(uAu / uu, within(Math.abs(uAu / uu) * tolerance * 10));
+      assertThat(both.top().value()).isEqualTo(alone.value());
+      assertThat(both.top().iterations()).isEqualTo(alone.iterations());
+
+      NDArray zero = m.zeros(update.getShape(), dtype);
+      assertThat(fused.lanczosWithUpdate(settings, start, false, zero, m).updateSharpness())
+          .isEmpty();
+    }
+  }
+
   /** λmax(D^½ A D^½) on the host, by plain power iteration on the shifted matrix. */
   private static double topOfScaled(double[][] a, double[] d) {
     int n = d.length;
