@@ -128,9 +128,17 @@ final class OptimizerState {
     }
   }
 
+  /** Fields found once per class and name: every probe reads the same few. */
+  private static final Map<String, Field> FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private static Field field(Class<?> owner, String name) throws NoSuchFieldException {
-    Field f = owner.getDeclaredField(name);
-    f.setAccessible(true);
+    String key = owner.getName() + '#' + name;
+    Field f = FIELDS.get(key);
+    if (f == null) {
+      f = owner.getDeclaredField(name);
+      f.setAccessible(true);
+      FIELDS.put(key, f);
+    }
     return f;
   }
 

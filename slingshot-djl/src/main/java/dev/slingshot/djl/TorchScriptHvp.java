@@ -80,10 +80,27 @@ final class TorchScriptHvp implements AutoCloseable {
     if (params.isEmpty()) {
       throw new IllegalArgumentException("no parameters");
     }
+    if (TorchScript.CALLS_READY_VALUES && target instanceof PtNDManager pm && allPt(params)) {
+      // On ready values: no per-call grouping of named arrays into lists.
+      try (IValue l = IValue.from((PtNDArray) loss);
+          IValue ps = IValue.listFrom(TorchScript.pt(params))) {
+        return new NDList(
+            TorchScript.forwardList(gradGraph, new long[] {l.getHandle(), ps.getHandle()}, pm));
+      }
+    }
     NDList inputs = new NDList(1 + params.size());
     inputs.add(loss);
     inputs.addAll(params);
     return call(gradGraph, inputs, 1, LISTS_1, params.size(), target);
+  }
+
+  private static boolean allPt(NDList arrays) {
+    for (NDArray a : arrays) {
+      if (!(a instanceof PtNDArray)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
