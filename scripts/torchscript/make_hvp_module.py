@@ -44,6 +44,12 @@ Writes (with torch.jit.save):
       lower median, upper median, max, count above threshold), and sqrt_d = sqrt(step / lr), flat
       over all tensors in order, in v's dtype (D^1/2 of the preconditioned sharpness).
 
+  slingshot-djl/src/main/resources/dev/slingshot/djl/adam_lanczos.pt
+      forward(q0, tol, max_iter, g, params, v, numerator, sqrt_v_scale, eps, threshold, lr)
+          -> [y, lanczos stats, adam stats]
+      adam_steps.pt and then lanczos.pt on D^1/2 H D^1/2 with the D^1/2 it made, in one call
+      (the preconditioned sharpness and the effective-step statistics of one probe).
+
 Both use double backward:
   g  = torch.autograd.grad([loss], params, create_graph=True, retain_graph=True, allow_unused=True)
   hv = torch.autograd.grad(g, params, grad_outputs=v, retain_graph=True, allow_unused=True)
@@ -487,6 +493,48 @@ def _adam_steps_check(mod, label):
     print(f"{label}: adam steps statistics match sorted order statistics for {len(v)} tensors")
 
 
+class AdamLanczos(torch.nn.Module):
+    """forward(q0, tol, max_iter, g, params, v, numerator, sqrt_v_scale, eps, threshold, lr)
+    -> [y, lanczos stats, adam stats]: adam_steps.pt, then lanczos.pt on D^1/2 H D^1/2 with its
+    D^1/2, in one call."""
+
+    def forward(self, q0: torch.Tensor, tol: float, max_iter: int, g: List[torch.Tensor],
+                params: List[torch.Tensor], v: List[torch.Tensor], numerator: float,
+                sqrt_v_scale: float, eps: float, threshold: float,
+                lr: float) -> List[torch.Tensor]:
+        steps = _adam_steps(v, numerator, sqrt_v_scale, eps, threshold, lr)
+        none = torch.zeros(0, dtype=q0.dtype, device=q0.device)
+        top = _lanczos(q0, steps[1], tol, max_iter, g, params, none)
+        return [top[0], top[1], steps[0]]
+
+
+def _adam_lanczos_check(gg_mod, lz_mod, ad_mod, al_mod, label):
+    """The one-call module gives what adam_steps.pt and then lanczos.pt give, bit for bit."""
+    gen = torch.Generator().manual_seed(2468)
+    shapes = [(3, 4), (5,), (2, 3)]
+    sizes = [12, 5, 6]
+    n = sum(sizes)
+    qm, _ = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    a = qm @ torch.diag(torch.linspace(-1.0, 7.0, n, dtype=torch.float64)) @ qm.T
+    params = [t.reshape(sh).clone().requires_grad_(True)
+              for t, sh in zip(torch.split(torch.randn(n, generator=gen, dtype=torch.float64),
+                                           sizes), shapes)]
+    th = torch.cat([p.reshape(-1) for p in params])
+    g = gg_mod(0.5 * th @ (a @ th), params)
+    v = [torch.rand(sh, generator=gen, dtype=torch.float64) * 1e-4 for sh in shapes]
+    q0 = torch.randn(n, generator=gen, dtype=torch.float64)
+    args = (1e-3, 0.9, 1e-8, 0.25, 1e-3)
+    y, st, adam = al_mod(q0, 1e-10, 64, g, params, v, *args)
+    want_adam, sqrt_d = ad_mod(v, *args)
+    want_y, want_st = lz_mod(q0, sqrt_d, 1e-10, 64, g, params, torch.zeros(0, dtype=q0.dtype))
+    assert torch.equal(adam, want_adam), f"{label}: adam stats"
+    assert torch.equal(st[:4], want_st[:4]) and torch.equal(y, want_y), f"{label}: lanczos"
+    want = torch.linalg.eigvalsh(torch.diag(sqrt_d) @ a @ torch.diag(sqrt_d))[-1].item()
+    assert abs(st[0].item() - want) <= 1e-8 * abs(want), f"{label}: {st[0].item()} {want}"
+    print(f"{label}: adam_lanczos equals adam_steps then lanczos; lambda error"
+          f" {abs(st[0].item() - want):.3g}")
+
+
 class GradGraph(torch.nn.Module):
     """forward(loss, params) -> [g_i with its autograd graph] (None -> zeros_like(param))."""
 
@@ -691,7 +739,13 @@ def main():
     p7 = os.path.join(OUT_DIR, "adam_steps.pt")
     torch.jit.save(ad, p7)
     _adam_steps_check(torch.jit.load(p7), "reloaded")
-    for p in (p1, p2, p3, p4, p5, p6, p7):
+    al = torch.jit.script(AdamLanczos())
+    _adam_lanczos_check(gg, lz, ad, al, "scripted")
+    p8 = os.path.join(OUT_DIR, "adam_lanczos.pt")
+    torch.jit.save(al, p8)
+    _adam_lanczos_check(torch.jit.load(p3), torch.jit.load(p6), torch.jit.load(p7),
+                        torch.jit.load(p8), "reloaded")
+    for p in (p1, p2, p3, p4, p5, p6, p7, p8):
         print(f"wrote {os.path.relpath(p, REPO)} ({os.path.getsize(p)} bytes)")
     print("torch", torch.__version__)
 

@@ -33,9 +33,9 @@ final class AdamSteps {
 
   /**
    * The statistics of {@link #stats} and the {@link #sqrtD} vector from one TorchScript call
-   * ({@code adam_steps.pt}: selection by {@code kthvalue} per tensor, in linear time), instead of a
-   * dozen DJL operations per tensor; null where that is not available (not the PyTorch engine, or
-   * DJL's entry point not found), and then {@link #of} takes the DJL operations.
+   * ({@code adam_steps.pt}: medians by selection per tensor, in linear time), instead of a dozen
+   * DJL operations per tensor; null where that is not available (not the PyTorch engine, or DJL's
+   * entry point not found), and then {@link #of} takes the DJL operations.
    *
    * @param threshold the step bound {@code 2/λmax} (+∞ when λmax is unknown or not positive)
    * @param target where {@code sqrtD} is attached
@@ -49,38 +49,83 @@ final class AdamSteps {
     if (!TorchScript.CALLS_READY_VALUES || !(target instanceof PtNDManager pm)) {
       return null;
     }
-    long[] sizes = new long[secondMoments.size()];
-    for (int i = 0; i < sizes.length; i++) {
-      NDArray v = secondMoments.get(i);
-      sizes[i] = v.getShape().size();
-      if (!(v instanceof PtNDArray)) {
-        return null;
-      }
-      if (sizes[i] == 0) {
-        throw new IllegalArgumentException("parameter " + names.get(i) + " has no coordinates");
-      }
+    long[] sizes = fusableSizes(names, secondMoments);
+    if (sizes == null) {
+      return null;
     }
     PtNDArray[] out;
-    try (IValue v = IValue.listFrom(TorchScript.pt(secondMoments));
-        IValue numerator = IValue.from(adam.numerator());
-        IValue scale = IValue.from(adam.sqrtVScale());
-        IValue eps = IValue.from(adam.epsilon());
-        IValue bound = IValue.from(threshold);
-        IValue lr = IValue.from(adam.learningRate())) {
-      long[] args = {
-        v.getHandle(),
-        numerator.getHandle(),
-        scale.getHandle(),
-        eps.getHandle(),
-        bound.getHandle(),
-        lr.getHandle()
-      };
-      out = TorchScript.forwardList(TorchScript.module("adam_steps.pt"), args, pm);
+    try (Values values = new Values(secondMoments, adam, threshold)) {
+      out = TorchScript.forwardList(TorchScript.module("adam_steps.pt"), values.handles(), pm);
     }
     double[] s;
     try (NDArray stats = out[0]) {
       s = stats.toDoubleArray();
     }
+    return new Fused(statsOf(names, sizes, s, threshold), out[1]);
+  }
+
+  /**
+   * The arguments of {@code adam_steps.pt} as TorchScript values: the second moments' list, then
+   * the numerator, the scale of √v, ε, the threshold and the learning rate. Close to release them.
+   */
+  static final class Values implements AutoCloseable {
+    private final IValue[] values;
+
+    Values(NDList secondMoments, EffectiveStepSize.Adam adam, double threshold) {
+      values =
+          new IValue[] {
+            IValue.listFrom(TorchScript.pt(secondMoments)),
+            IValue.from(adam.numerator()),
+            IValue.from(adam.sqrtVScale()),
+            IValue.from(adam.epsilon()),
+            IValue.from(threshold),
+            IValue.from(adam.learningRate())
+          };
+    }
+
+    long[] handles() {
+      long[] h = new long[values.length];
+      for (int i = 0; i < h.length; i++) {
+        h[i] = values[i].getHandle();
+      }
+      return h;
+    }
+
+    @Override
+    public void close() {
+      for (IValue v : values) {
+        v.close();
+      }
+    }
+  }
+
+  /**
+   * The coordinate counts of {@code secondMoments}, or null when a TorchScript module cannot take
+   * them (not all PyTorch arrays).
+   *
+   * @throws IllegalArgumentException if a tensor has no coordinates
+   */
+  static long[] fusableSizes(List<String> names, NDList secondMoments) {
+    long[] sizes = new long[secondMoments.size()];
+    for (int i = 0; i < sizes.length; i++) {
+      NDArray v = secondMoments.get(i);
+      if (!(v instanceof PtNDArray)) {
+        return null;
+      }
+      sizes[i] = v.getShape().size();
+      if (sizes[i] == 0) {
+        throw new IllegalArgumentException("parameter " + names.get(i) + " has no coordinates");
+      }
+    }
+    return sizes;
+  }
+
+  /**
+   * Per tensor, the statistics from the module's five numbers per tensor (min, lower and upper
+   * median, max, count above {@code threshold}).
+   */
+  static List<EffectiveStepSize.Stats> statsOf(
+      List<String> names, long[] sizes, double[] s, double threshold) {
     List<EffectiveStepSize.Stats> stats = new ArrayList<>(sizes.length);
     for (int i = 0; i < sizes.length; i++) {
       stats.add(
@@ -93,7 +138,7 @@ final class AdamSteps {
               s[5 * i + 4] / sizes[i],
               threshold));
     }
-    return new Fused(stats, out[1]);
+    return stats;
   }
 
   /**

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
@@ -180,21 +181,68 @@ final class SecondOrderProbe implements AutoCloseable {
           } catch (UnsupportedOperationException e) {
             note(notes, e.getMessage());
           }
-          // Effective steps and D^½ in one TorchScript call where available, else DJL operations.
           double bound =
               Double.isNaN(lambdaMax)
                   ? Double.POSITIVE_INFINITY
                   : EffectiveStepSize.threshold(lambdaMax);
-          AdamSteps.Fused fusedSteps =
-              am == null
-                  ? null
-                  : AdamSteps.fused(layout.names, am.variances(), am.adam(), bound, keep);
-          AdamSteps steps =
-              am == null || fusedSteps != null
-                  ? null
-                  : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
+          List<EffectiveStepSize.Stats> stepStats = null;
+          Eigenpair<NDArray> preTop = null;
+          long[] fusable =
+              am != null && fused != null && preconditioned
+                  ? AdamSteps.fusableSizes(layout.names, am.variances())
+                  : null;
+          if (fusable != null) {
+            // Effective steps, D^½ and the preconditioned Lanczos in one TorchScript call.
+            DataType type = am.variances().get(0).getDataType();
+            NDArray warmStart = matches(warmPreconditioned, total, type, device);
+            NDArray q0 =
+                warmStart != null
+                    ? warmStart
+                    : space.randomLike(
+                        keep.zeros(new Shape(total), type, device), options.lanczos().seed());
+            try {
+              TorchScriptHvp.AdamTop r =
+                  fused.preconditioned(
+                      options.lanczos(),
+                      q0,
+                      warmStart != null,
+                      layout.names,
+                      am.variances(),
+                      am.adam(),
+                      bound,
+                      keep);
+              stepStats = r.steps();
+              preTop = r.top();
+            } finally {
+              if (q0 != warmStart) {
+                q0.close();
+              }
+            }
+          } else if (am != null) {
+            // Effective steps and D^½ in one TorchScript call where available, else DJL
+            // operations; then the preconditioned Lanczos on its own.
+            AdamSteps.Fused fusedSteps =
+                AdamSteps.fused(layout.names, am.variances(), am.adam(), bound, keep);
+            AdamSteps steps =
+                fusedSteps != null
+                    ? null
+                    : AdamSteps.of(layout.names, am.variances(), am.adam(), keep);
+            if (effective && !Double.isNaN(lambdaMax)) {
+              stepStats =
+                  fusedSteps != null ? fusedSteps.stats() : steps.stats(layout.names, bound);
+            }
+            if (preconditioned) {
+              NDArray d =
+                  fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(am.adam().learningRate());
+              preTop =
+                  fused != null
+                      ? fusedTop(fused, space, d, matches(warmPreconditioned, d), d, null).top()
+                      : PreconditionedSharpness.topEigenpair(
+                          options.lanczos(), space, h, d, matches(warmPreconditioned, d));
+            }
+          }
           if (am != null && effective && !Double.isNaN(lambdaMax)) {
-            stats = fusedSteps != null ? fusedSteps.stats() : steps.stats(layout.names, bound);
+            stats = stepStats;
             double above = 0;
             long count = 0;
             double max = Double.NEGATIVE_INFINITY;
@@ -207,15 +255,8 @@ final class SecondOrderProbe implements AutoCloseable {
             values.put(ProbeMeasurement.EFFECTIVE_STEP_MAX, max);
           }
           if (am != null && preconditioned) {
-            EffectiveStepSize.Adam adam = am.adam();
-            NDArray d = fusedSteps != null ? fusedSteps.sqrtD() : steps.sqrtD(adam.learningRate());
-            Eigenpair<NDArray> top =
-                fused != null
-                    ? fusedTop(fused, space, d, matches(warmPreconditioned, d), d, null).top()
-                    : PreconditionedSharpness.topEigenpair(
-                        options.lanczos(), space, h, d, matches(warmPreconditioned, d));
-            warmPreconditioned = keep(top.vector(), warmPreconditioned);
-            PreconditionedSharpness.Result r = PreconditionedSharpness.result(top, adam);
+            warmPreconditioned = keep(preTop.vector(), warmPreconditioned);
+            PreconditionedSharpness.Result r = PreconditionedSharpness.result(preTop, am.adam());
             preconditionedIterations = r.iterations();
             if (Double.isFinite(r.value())) {
               values.put(ProbeMeasurement.PRECONDITIONED_SHARPNESS, r.value());
@@ -316,10 +357,18 @@ final class SecondOrderProbe implements AutoCloseable {
 
   /** {@code vector} if it can warm-start an iteration shaped like {@code like}, else null. */
   private static NDArray matches(NDArray vector, NDArray like) {
+    return vector != null && vector.getShape().equals(like.getShape())
+        ? matches(vector, like.getShape().size(), like.getDataType(), like.getDevice())
+        : null;
+  }
+
+  /** {@code vector} if it is a flat vector of {@code size} coordinates of that type and device. */
+  private static NDArray matches(NDArray vector, long size, DataType type, Device device) {
     return vector != null
-            && vector.getShape().equals(like.getShape())
-            && vector.getDataType() == like.getDataType()
-            && vector.getDevice().equals(like.getDevice())
+            && vector.getShape().dimension() == 1
+            && vector.getShape().size() == size
+            && vector.getDataType() == type
+            && vector.getDevice().equals(device)
         ? vector
         : null;
   }

@@ -9,9 +9,11 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
+import dev.slingshot.core.EffectiveStepSize;
 import dev.slingshot.core.Eigenpair;
 import dev.slingshot.core.Lanczos;
 import dev.slingshot.core.UpdateSharpness;
+import java.util.List;
 import java.util.OptionalDouble;
 
 /**
@@ -35,6 +37,7 @@ final class TorchScriptHvp implements AutoCloseable {
   private final PtSymbolBlock hvpFromGrad;
   private final PtSymbolBlock hvpFromGradFlat;
   private final PtSymbolBlock lanczos;
+  private final PtSymbolBlock adamLanczos;
 
   TorchScriptHvp(NDManager manager) {
     if (!(manager instanceof PtNDManager)) {
@@ -49,6 +52,7 @@ final class TorchScriptHvp implements AutoCloseable {
     this.hvpFromGrad = TorchScript.module("hvp_from_grad.pt");
     this.hvpFromGradFlat = TorchScript.module("hvp_from_grad_flat.pt");
     this.lanczos = TorchScript.module("lanczos.pt");
+    this.adamLanczos = TorchScript.module("adam_lanczos.pt");
   }
 
   /**
@@ -164,6 +168,12 @@ final class TorchScriptHvp implements AutoCloseable {
    */
   record TopAndUpdate(Eigenpair<NDArray> top, OptionalDouble updateSharpness) {}
 
+  /**
+   * The top eigenpair of {@code D^½ H D^½} of {@link FlatProducts#preconditioned} and the
+   * effective-step statistics per tensor.
+   */
+  record AdamTop(Eigenpair<NDArray> top, List<EffectiveStepSize.Stats> steps) {}
+
   /** See {@link #flatProducts}. */
   final class FlatProducts implements AutoCloseable {
     private final NDList gradient;
@@ -224,6 +234,56 @@ final class TorchScriptHvp implements AutoCloseable {
         Lanczos settings, NDArray start, boolean warm, NDArray update, NDManager target) {
       checkFlat(params, update);
       return run(settings, start, null, warm, update, target);
+    }
+
+    /**
+     * Adam's effective steps ({@link AdamSteps#fused}) and then the top eigenpair of {@code D^½ H
+     * D^½} with the {@code D^½} they give ({@link #lanczos}), in one TorchScript call ({@code
+     * adam_lanczos.pt}): the preconditioned sharpness and the effective-step statistics of a probe
+     * without handing {@code D^½} back and forth. Only when {@link #fusesLanczos} and the second
+     * moments are PyTorch arrays ({@link AdamSteps#fusableSizes}).
+     *
+     * @param start the start vector, flat, nonzero
+     * @param threshold the effective-step bound {@code 2/λmax} (+∞ when unknown)
+     */
+    AdamTop preconditioned(
+        Lanczos settings,
+        NDArray start,
+        boolean warm,
+        List<String> names,
+        NDList secondMoments,
+        EffectiveStepSize.Adam adam,
+        double threshold,
+        NDManager target) {
+      long[] sizes = AdamSteps.fusableSizes(names, secondMoments);
+      if (sizes == null) {
+        throw new IllegalArgumentException("the second moments are not all PyTorch arrays");
+      }
+      PtNDArray[] out;
+      try (IValue q0 = IValue.from((PtNDArray) start);
+          IValue tol = IValue.from(settings.tolerance());
+          IValue cap = IValue.from((long) settings.maxIterations());
+          AdamSteps.Values values = new AdamSteps.Values(secondMoments, adam, threshold)) {
+        long[] v = values.handles();
+        long[] args = new long[5 + v.length];
+        args[0] = q0.getHandle();
+        args[1] = tol.getHandle();
+        args[2] = cap.getHandle();
+        args[3] = gradientList.getHandle();
+        args[4] = paramsList.getHandle();
+        System.arraycopy(v, 0, args, 5, v.length);
+        out = TorchScript.forwardList(adamLanczos, args, (PtNDManager) target);
+      }
+      double[] stats;
+      double[] steps;
+      try (NDArray s = out[1];
+          NDArray a = out[2]) {
+        stats = s.toDoubleArray();
+        steps = a.toDoubleArray();
+      }
+      return new AdamTop(
+          new Eigenpair<>(stats[0], out[0], (int) stats[1], stats[2] == 1.0, stats[3], warm),
+          AdamSteps.statsOf(names, sizes, steps, threshold));
     }
 
     private TopAndUpdate run(

@@ -147,6 +147,43 @@ class FusedLanczosTest {
     }
   }
 
+  /**
+   * Adam's effective steps and the preconditioned Lanczos in one call: the same statistics as
+   * {@link AdamSteps#fused} and the same eigenpair as {@link TorchScriptHvp.FlatProducts#lanczos}
+   * with the D^½ that call gives, in two calls.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"FLOAT32", "FLOAT64"})
+  void takesEffectiveStepsAndThePreconditionedLanczosInOneCall(DataType dtype) {
+    try (NDManager m = NDManager.newBaseManager();
+        Quadratic q = new Quadratic(m, dtype, ExactHvpTest.spectrum(), 11);
+        HessianProbe probe = HessianProbe.create(m);
+        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
+      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
+      TorchScriptHvp.FlatProducts fused = h.flatProducts();
+      Lanczos settings = Lanczos.custom().tolerance(1e-6).build();
+      ai.djl.ndarray.NDList v = new ai.djl.ndarray.NDList();
+      java.util.List<String> names = new java.util.ArrayList<>();
+      for (int i = 0; i < Quadratic.SHAPES.length; i++) {
+        v.add(m.randomUniform(1e-6f, 1e-3f, Quadratic.SHAPES[i]).toType(dtype, false));
+        names.add("p" + i);
+      }
+      dev.slingshot.core.EffectiveStepSize.Adam adam =
+          dev.slingshot.core.EffectiveStepSize.Adam.djl(1e-3, 0.9, 0.999, 1e-8, 50);
+      double bound = 0.5;
+      NDArray start = space.randomLike(m.zeros(new ai.djl.ndarray.types.Shape(q.n), dtype), 3);
+
+      TorchScriptHvp.AdamTop one =
+          fused.preconditioned(settings, start, false, names, v, adam, bound, m);
+      AdamSteps.Fused steps = AdamSteps.fused(names, v, adam, bound, m);
+      Eigenpair<NDArray> two = fused.lanczos(settings, start, steps.sqrtD(), false, m);
+      assertThat(one.steps()).isEqualTo(steps.stats());
+      assertThat(one.top().value()).isEqualTo(two.value());
+      assertThat(one.top().iterations()).isEqualTo(two.iterations());
+      assertThat(one.top().converged()).isTrue();
+    }
+  }
+
   /** λmax(D^½ A D^½) on the host, by plain power iteration on the shifted matrix. */
   private static double topOfScaled(double[][] a, double[] d) {
     int n = d.length;
