@@ -23,19 +23,15 @@ class FusedLanczosTest {
   @CsvSource({"FLOAT32, 1e-5", "FLOAT64, 1e-10"})
   void takesTheStepsOfCoreLanczos(DataType dtype, double tolerance) {
     assertThat(TorchScriptHvp.convertsListsOnce()).isTrue();
-    try (NDManager m = NDManager.newBaseManager();
-        Quadratic q = new Quadratic(m, dtype, ExactHvpTest.spectrum(), 11);
-        HessianProbe probe = HessianProbe.create(m);
-        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
-      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
-      TorchScriptHvp.FlatProducts fused = h.flatProducts();
+    try (Graph g = new Graph(dtype, ExactHvpTest.spectrum(), 11)) {
+      TorchScriptHvp.FlatProducts fused = g.h.flatProducts();
       assertThat(fused.fusesLanczos()).isTrue();
       Lanczos settings = Lanczos.custom().tolerance(1e-6).build();
-      NDArray like = m.zeros(new ai.djl.ndarray.types.Shape(q.n), dtype);
-      NDArray start = space.randomLike(like, settings.seed());
+      NDArray like = g.m.zeros(new ai.djl.ndarray.types.Shape(g.q.n), dtype);
+      NDArray start = g.space.randomLike(like, settings.seed());
 
-      Eigenpair<NDArray> core = settings.topEigenpair(space, h.flat(), like, null);
-      Eigenpair<NDArray> one = fused.lanczos(settings, start, null, false, m);
+      Eigenpair<NDArray> core = settings.topEigenpair(g.space, g.h.flat(), like, null);
+      Eigenpair<NDArray> one = fused.lanczos(settings, start, null, false, g.m);
       assertThat(one.value()).isCloseTo(6, within(6 * tolerance));
       assertThat(one.value()).isCloseTo(core.value(), within(6 * tolerance));
       assertThat(one.iterations()).isBetween(core.iterations() - 1, core.iterations() + 1);
@@ -44,34 +40,35 @@ class FusedLanczosTest {
       assertThat(one.errorEstimate()).isLessThanOrEqualTo(1e-6 * one.value());
       assertThat(one.vector().getShape()).isEqualTo(like.getShape());
       assertThat(one.vector().getDataType()).isEqualTo(dtype);
-      assertThat(space.norm(one.vector())).isCloseTo(1, within(1e-5));
+      assertThat(g.space.norm(one.vector())).isCloseTo(1, within(1e-5));
       // |cos| between the two Ritz vectors: the same eigenvector up to sign.
-      assertThat(Math.abs(space.dot(one.vector(), core.vector()))).isCloseTo(1, within(1e-4));
+      assertThat(Math.abs(g.space.dot(one.vector(), core.vector()))).isCloseTo(1, within(1e-4));
 
-      Eigenpair<NDArray> warm = fused.lanczos(settings, one.vector(), null, true, m);
+      Eigenpair<NDArray> warm = fused.lanczos(settings, one.vector(), null, true, g.m);
       assertThat(warm.iterations()).isLessThanOrEqualTo(2);
       assertThat(warm.warmStarted()).isTrue();
       assertThat(warm.value()).isCloseTo(6, within(6 * tolerance));
 
       Eigenpair<NDArray> capped =
-          fused.lanczos(Lanczos.custom().maxIterations(2).build(), start, null, false, m);
+          fused.lanczos(Lanczos.custom().maxIterations(2).build(), start, null, false, g.m);
       assertThat(capped.iterations()).isEqualTo(2);
       assertThat(capped.converged()).isFalse();
 
       // D^½ A D^½ with a spread of D over three decades.
-      double[] dv = new double[q.n];
+      double[] dv = new double[g.q.n];
       for (int i = 0; i < dv.length; i++) {
         dv[i] = Math.pow(10, -1.5 + 3.0 * i / (dv.length - 1));
       }
-      NDArray sqrtD = m.create(dv).toType(dtype, false);
+      NDArray sqrtD = g.m.create(dv).toType(dtype, false);
       Eigenpair<NDArray> corePre =
-          PreconditionedSharpness.topEigenpair(settings, space, h.flat(), sqrtD, null);
+          PreconditionedSharpness.topEigenpair(settings, g.space, g.h.flat(), sqrtD, null);
       Eigenpair<NDArray> pre =
-          fused.lanczos(settings, space.randomLike(sqrtD, settings.seed()), sqrtD, false, m);
+          fused.lanczos(settings, g.space.randomLike(sqrtD, settings.seed()), sqrtD, false, g.m);
       assertThat(pre.value())
           .isCloseTo(corePre.value(), within(Math.abs(corePre.value()) * 10 * tolerance));
       assertThat(pre.iterations()).isBetween(corePre.iterations() - 1, corePre.iterations() + 1);
-      assertThat(pre.value()).isCloseTo(topOfScaled(q.a, dv), within(Math.abs(pre.value()) * 1e-4));
+      assertThat(pre.value())
+          .isCloseTo(topOfScaled(g.q.a, dv), within(Math.abs(pre.value()) * 1e-4));
     }
   }
 
@@ -86,22 +83,18 @@ class FusedLanczosTest {
     double[] spectrum = new double[23];
     java.util.Arrays.fill(spectrum, 1);
     spectrum[0] = 3;
-    try (NDManager m = NDManager.newBaseManager();
-        Quadratic q = new Quadratic(m, dtype, spectrum, 5);
-        HessianProbe probe = HessianProbe.create(m);
-        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
-      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
+    try (Graph g = new Graph(dtype, spectrum, 5)) {
       Lanczos settings = Lanczos.custom().tolerance(1e-4).build();
-      NDArray like = m.zeros(new ai.djl.ndarray.types.Shape(q.n), dtype);
-      NDArray start = space.randomLike(like, settings.seed());
-      Eigenpair<NDArray> core = settings.topEigenpair(space, h.flat(), like, null);
-      Eigenpair<NDArray> fused = h.flatProducts().lanczos(settings, start, null, false, m);
+      NDArray like = g.m.zeros(new ai.djl.ndarray.types.Shape(g.q.n), dtype);
+      NDArray start = g.space.randomLike(like, settings.seed());
+      Eigenpair<NDArray> core = settings.topEigenpair(g.space, g.h.flat(), like, null);
+      Eigenpair<NDArray> fused = g.h.flatProducts().lanczos(settings, start, null, false, g.m);
       assertThat(core.iterations()).isEqualTo(2);
       assertThat(fused.iterations()).isEqualTo(2);
       assertThat(fused.converged()).isTrue();
       assertThat(fused.value()).isCloseTo(3, within(3 * tolerance));
       assertThat(fused.value()).isCloseTo(core.value(), within(3 * tolerance));
-      assertThat(Math.abs(space.dot(fused.vector(), core.vector()))).isCloseTo(1, within(1e-4));
+      assertThat(Math.abs(g.space.dot(fused.vector(), core.vector()))).isCloseTo(1, within(1e-4));
     }
   }
 
@@ -112,14 +105,10 @@ class FusedLanczosTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource({"FLOAT32, 1e-5", "FLOAT64, 1e-12"})
   void takesTheUpdateSharpnessInTheSameCall(DataType dtype, double tolerance) {
-    try (NDManager m = NDManager.newBaseManager();
-        Quadratic q = new Quadratic(m, dtype, ExactHvpTest.spectrum(), 11);
-        HessianProbe probe = HessianProbe.create(m);
-        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
-      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
-      TorchScriptHvp.FlatProducts fused = h.flatProducts();
+    try (Graph g = new Graph(dtype, ExactHvpTest.spectrum(), 11)) {
+      TorchScriptHvp.FlatProducts fused = g.h.flatProducts();
       Lanczos settings = Lanczos.custom().tolerance(1e-6).build();
-      double[] u = new double[q.n];
+      double[] u = new double[g.q.n];
       for (int i = 0; i < u.length; i++) {
         u[i] = Math.sin(1.0 + 0.7 * i);
       }
@@ -128,21 +117,22 @@ class FusedLanczosTest {
       for (int i = 0; i < u.length; i++) {
         uu += u[i] * u[i];
         for (int j = 0; j < u.length; j++) {
-          uAu += u[i] * q.a[i][j] * u[j];
+          uAu += u[i] * g.q.a[i][j] * u[j];
         }
       }
-      NDArray update = m.create(u).toType(dtype, false);
-      NDArray start = space.randomLike(update, settings.seed());
-      TorchScriptHvp.TopAndUpdate both = fused.lanczosWithUpdate(settings, start, false, update, m);
-      Eigenpair<NDArray> alone = fused.lanczos(settings, start, null, false, m);
+      NDArray update = g.m.create(u).toType(dtype, false);
+      NDArray start = g.space.randomLike(update, settings.seed());
+      TorchScriptHvp.TopAndUpdate both =
+          fused.lanczosWithUpdate(settings, start, false, update, g.m);
+      Eigenpair<NDArray> alone = fused.lanczos(settings, start, null, false, g.m);
       assertThat(both.updateSharpness()).isPresent();
       assertThat(both.updateSharpness().getAsDouble())
           .isCloseTo(uAu / uu, within(Math.abs(uAu / uu) * tolerance * 10));
       assertThat(both.top().value()).isEqualTo(alone.value());
       assertThat(both.top().iterations()).isEqualTo(alone.iterations());
 
-      NDArray zero = m.zeros(update.getShape(), dtype);
-      assertThat(fused.lanczosWithUpdate(settings, start, false, zero, m).updateSharpness())
+      NDArray zero = g.m.zeros(update.getShape(), dtype);
+      assertThat(fused.lanczosWithUpdate(settings, start, false, zero, g.m).updateSharpness())
           .isEmpty();
     }
   }
@@ -155,32 +145,53 @@ class FusedLanczosTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource({"FLOAT32", "FLOAT64"})
   void takesEffectiveStepsAndThePreconditionedLanczosInOneCall(DataType dtype) {
-    try (NDManager m = NDManager.newBaseManager();
-        Quadratic q = new Quadratic(m, dtype, ExactHvpTest.spectrum(), 11);
-        HessianProbe probe = HessianProbe.create(m);
-        GradientGraphHvp h = probe.exactReusingGradient(q.loss(), q.params)) {
-      FlatVectorSpace space = new FlatVectorSpace(m, Quadratic.SHAPES);
-      TorchScriptHvp.FlatProducts fused = h.flatProducts();
+    try (Graph g = new Graph(dtype, ExactHvpTest.spectrum(), 11)) {
+      TorchScriptHvp.FlatProducts fused = g.h.flatProducts();
       Lanczos settings = Lanczos.custom().tolerance(1e-6).build();
       ai.djl.ndarray.NDList v = new ai.djl.ndarray.NDList();
       java.util.List<String> names = new java.util.ArrayList<>();
       for (int i = 0; i < Quadratic.SHAPES.length; i++) {
-        v.add(m.randomUniform(1e-6f, 1e-3f, Quadratic.SHAPES[i]).toType(dtype, false));
+        v.add(g.m.randomUniform(1e-6f, 1e-3f, Quadratic.SHAPES[i]).toType(dtype, false));
         names.add("p" + i);
       }
       dev.slingshot.core.EffectiveStepSize.Adam adam =
           dev.slingshot.core.EffectiveStepSize.Adam.djl(1e-3, 0.9, 0.999, 1e-8, 50);
       double bound = 0.5;
-      NDArray start = space.randomLike(m.zeros(new ai.djl.ndarray.types.Shape(q.n), dtype), 3);
+      NDArray start =
+          g.space.randomLike(g.m.zeros(new ai.djl.ndarray.types.Shape(g.q.n), dtype), 3);
 
       TorchScriptHvp.AdamTop one =
-          fused.preconditioned(settings, start, false, names, v, adam, bound, m);
-      AdamSteps.Fused steps = AdamSteps.fused(names, v, adam, bound, m);
-      Eigenpair<NDArray> two = fused.lanczos(settings, start, steps.sqrtD(), false, m);
+          fused.preconditioned(settings, start, false, names, v, adam, bound, g.m);
+      AdamSteps.Fused steps = AdamSteps.fused(names, v, adam, bound, g.m);
+      Eigenpair<NDArray> two = fused.lanczos(settings, start, steps.sqrtD(), false, g.m);
       assertThat(one.steps()).isEqualTo(steps.stats());
       assertThat(one.top().value()).isEqualTo(two.value());
       assertThat(one.top().iterations()).isEqualTo(two.iterations());
       assertThat(one.top().converged()).isTrue();
+    }
+  }
+
+  /** ½θᵀAθ + bᵀθ with its gradient graph and the flat vector space of its parameters. */
+  private static final class Graph implements AutoCloseable {
+    final NDManager m = NDManager.newBaseManager();
+    final Quadratic q;
+    final HessianProbe probe;
+    final GradientGraphHvp h;
+    final FlatVectorSpace space;
+
+    Graph(DataType dtype, double[] spectrum, long seed) {
+      q = new Quadratic(m, dtype, spectrum, seed);
+      probe = HessianProbe.create(m);
+      h = probe.exactReusingGradient(q.loss(), q.params);
+      space = new FlatVectorSpace(m, Quadratic.SHAPES);
+    }
+
+    @Override
+    public void close() {
+      h.close();
+      probe.close();
+      q.close();
+      m.close();
     }
   }
 
