@@ -187,11 +187,12 @@ final class SecondOrderProbe implements AutoCloseable {
                   : EffectiveStepSize.threshold(lambdaMax);
           List<EffectiveStepSize.Stats> stepStats = null;
           Eigenpair<NDArray> preTop = null;
-          long[] fusable =
-              am != null && fused != null && preconditioned
-                  ? AdamSteps.fusableSizes(layout.names, am.variances())
-                  : null;
-          if (fusable != null) {
+          boolean oneCall =
+              am != null
+                  && fused != null
+                  && preconditioned
+                  && AdamSteps.fusableSizes(layout.names, am.variances()) != null;
+          if (oneCall) {
             // Effective steps, D^½ and the preconditioned Lanczos in one TorchScript call.
             DataType type = am.variances().get(0).getDataType();
             NDArray warmStart = matches(warmPreconditioned, total, type, device);
