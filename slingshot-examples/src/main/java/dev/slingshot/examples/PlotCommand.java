@@ -30,12 +30,13 @@ final class PlotCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "not a directory: " + dir);
     }
-    RunAnalysis run;
+    RunReport.Written written;
     try {
-      run = RunReport.write(dir);
+      written = RunReport.write(dir);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
+    RunAnalysis run = written.run();
     PrintWriter o = spec.commandLine().getOut();
     o.println(
         run.experiment()
@@ -48,11 +49,13 @@ final class PlotCommand implements Callable<Integer> {
             + " after the fit), "
             + run.intervals.size()
             + " rule interval(s)");
-    for (String png : RunPlots.files(run)) {
-      o.println("  " + dir.resolve(png));
+    if (written.plotFailure().isEmpty()) {
+      for (String png : RunPlots.files(run)) {
+        o.println("  " + dir.resolve(png));
+      }
     }
     o.println("  " + dir.resolve(RunReport.REPORT_FILE));
     o.flush();
-    return 0;
+    return written.plotFailure().isEmpty() ? 0 : 1; // drawing the plots is this command's job
   }
 }

@@ -2,6 +2,7 @@ package dev.slingshot.examples;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -151,7 +152,9 @@ final class RunCommand implements Callable<Integer> {
         r.intervals());
     o.println("run directory: " + dir);
     for (String f : Experiment.named(id).files()) {
-      o.println("  " + dir.resolve(f));
+      if (Files.exists(dir.resolve(f))) { // a plot that could not be drawn is not listed
+        o.println("  " + dir.resolve(f));
+      }
     }
     o.flush();
   }

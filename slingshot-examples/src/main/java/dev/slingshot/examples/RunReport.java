@@ -4,6 +4,7 @@ import dev.slingshot.core.RunLog;
 import dev.slingshot.core.SlingshotEpisode;
 import dev.slingshot.core.SlingshotInterval;
 import dev.slingshot.core.StepRecord;
+import java.awt.AWTError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -28,15 +30,52 @@ final class RunReport {
 
   private RunReport() {}
 
-  /** Regenerates plots and report for {@code dir}; returns the analysis used. */
-  static RunAnalysis write(Path dir) throws IOException {
+  /**
+   * What {@link #write} produced: the analysis, and why the plots were not drawn when they were not
+   * (the report is written either way).
+   */
+  record Written(RunAnalysis run, Optional<String> plotFailure) {}
+
+  /**
+   * Regenerates plots and report for {@code dir}. A failure to draw the plots (an unwritable file,
+   * or Java 2D unable to render text: a JRE whose font library lacks a system dependency such as
+   * libharfbuzz) does not lose the report: report.md is written without the figures and says why,
+   * and a warning goes to standard error, so a finished training run still ends normally.
+   */
+  static Written write(Path dir) throws IOException {
     RunAnalysis run = RunAnalysis.read(dir);
-    RunPlots.write(run);
-    Files.writeString(dir.resolve(REPORT_FILE), markdown(run), StandardCharsets.UTF_8);
-    return run;
+    Optional<String> failure = Optional.empty();
+    try {
+      RunPlots.write(run);
+    } catch (IOException | RuntimeException | LinkageError | AWTError e) {
+      failure = Optional.of(e.getClass().getSimpleName() + ": " + e.getMessage());
+      for (String png : RunPlots.files(run)) { // an empty file left by the failed encoder
+        Path f = dir.resolve(png);
+        if (Files.isRegularFile(f) && Files.size(f) == 0) {
+          Files.delete(f);
+        }
+      }
+      System.err.println(
+          "slingshot: drawing the plots of "
+              + dir
+              + " failed ("
+              + failure.get()
+              + "); the records and report.md are complete, and `slingshot plot "
+              + dir
+              + "` draws the plots once that is mended");
+      System.err.flush();
+    }
+    Files.writeString(
+        dir.resolve(REPORT_FILE), markdown(run, failure.orElse(null)), StandardCharsets.UTF_8);
+    return new Written(run, failure);
   }
 
   static String markdown(RunAnalysis run) {
+    return markdown(run, null);
+  }
+
+  /** The report; with {@code plotFailure} it links no figure and says why there are none. */
+  static String markdown(RunAnalysis run, String plotFailure) {
     StringBuilder b = new StringBuilder();
     Map<String, Object> c = run.config;
     b.append("# Run report: ").append(run.experiment()).append("\n\n");
@@ -53,9 +92,15 @@ final class RunReport {
       b.append("Seed: ").append(c.get("seed")).append(".  \n");
     }
     b.append("\n");
-    for (String png : RunPlots.files(run)) {
-      b.append("![").append(png.substring(0, png.length() - 4)).append("](").append(png);
-      b.append(")\n\n");
+    if (plotFailure != null) {
+      b.append("No figures: drawing the plots failed (")
+          .append(plotFailure)
+          .append("). `slingshot plot DIR` draws them from the records.\n\n");
+    } else {
+      for (String png : RunPlots.files(run)) {
+        b.append("![").append(png.substring(0, png.length() - 4)).append("](").append(png);
+        b.append(")\n\n");
+      }
     }
 
     b.append("## Summary\n\n");
@@ -192,7 +237,10 @@ final class RunReport {
     for (int i = 0; i < plots.size(); i++) {
       b.append(i == 0 ? "" : ", ").append('`').append(plots.get(i)).append('`');
     }
-    b.append(": the figures above (regenerate with `./slingshot plot DIR`)");
+    b.append(
+        plotFailure == null
+            ? ": the figures above (regenerate with `./slingshot plot DIR`)"
+            : ": not drawn in this run (see the top; draw them with `./slingshot plot DIR`)");
     if (RunPlots.hasProbes(run)) {
       b.append("; `")
           .append(RunPlots.SHARPNESS_PNG)

@@ -78,7 +78,7 @@ class RunPlotsTest {
   @Test
   void probeEventsGiveASharpnessFigureWithTwoOverLr(@TempDir Path dir) throws Exception {
     writeRun(dir, true, false);
-    RunAnalysis run = RunReport.write(dir);
+    RunAnalysis run = RunReport.write(dir).run();
     assertThat(run.probes).hasSize(STEPS / 500);
     assertThat(run.probes.get(2).value(ProbeMeasurement.LAMBDA_MAX).getAsDouble())
         .isCloseTo(lambda(1500), within(1e-9));
@@ -114,7 +114,7 @@ class RunPlotsTest {
   @Test
   void cosineDistancesAndFeatureChangesGiveAFeaturesFigure(@TempDir Path dir) throws Exception {
     writeRun(dir, false, true);
-    RunAnalysis run = RunReport.write(dir);
+    RunAnalysis run = RunReport.write(dir).run();
     assertThat(RunPlots.files(run))
         .containsExactly(RunPlots.LOSS_PNG, RunPlots.ACCURACY_PNG, RunPlots.FEATURES_PNG);
     assertThat(ImageIO.read(dir.resolve(RunPlots.FEATURES_PNG).toFile())).isNotNull();
@@ -130,9 +130,36 @@ class RunPlotsTest {
   }
 
   @Test
+  void aPlotThatCannotBeDrawnLosesNeitherTheReportNorTheRun(@TempDir Path dir) throws Exception {
+    writeRun(dir, true, false);
+    Files.createDirectory(dir.resolve(RunPlots.ACCURACY_PNG)); // the encoder cannot write there
+    RunReport.Written w = RunReport.write(dir);
+    assertThat(w.plotFailure()).isPresent();
+    assertThat(w.plotFailure().get()).contains(RunPlots.ACCURACY_PNG);
+    assertThat(w.run().probes).hasSize(STEPS / 500);
+    String report = Files.readString(dir.resolve(RunReport.REPORT_FILE));
+    assertThat(report)
+        .contains("No figures: drawing the plots failed (")
+        .contains("not drawn in this run")
+        .contains("from the 8 probe events")
+        .doesNotContain("![");
+
+    // `slingshot plot DIR` says so with exit code 1; once the obstacle is gone it draws them all
+    RunCommandTest.Outcome o = RunCommandTest.execute("plot", dir.toString());
+    assertThat(o.code()).isEqualTo(1);
+    assertThat(o.out()).doesNotContain(RunPlots.LOSS_PNG).contains(RunReport.REPORT_FILE);
+    Files.delete(dir.resolve(RunPlots.ACCURACY_PNG));
+    o = RunCommandTest.execute("plot", dir.toString());
+    assertThat(o.code()).isZero();
+    assertThat(ImageIO.read(dir.resolve(RunPlots.ACCURACY_PNG).toFile())).isNotNull();
+    assertThat(Files.readString(dir.resolve(RunReport.REPORT_FILE)))
+        .contains("![sharpness](sharpness.png)");
+  }
+
+  @Test
   void aRunWithoutProbesOrFeaturesHasOnlyTheTwoFigures(@TempDir Path dir) throws Exception {
     writeRun(dir, false, false);
-    RunAnalysis run = RunReport.write(dir);
+    RunAnalysis run = RunReport.write(dir).run();
     assertThat(RunPlots.files(run)).containsExactly(RunPlots.LOSS_PNG, RunPlots.ACCURACY_PNG);
     assertThat(dir.resolve(RunPlots.SHARPNESS_PNG)).doesNotExist();
     assertThat(dir.resolve(RunPlots.FEATURES_PNG)).doesNotExist();

@@ -82,7 +82,7 @@ class RunReportTest {
   @Test
   void updateSizeAtOnsetAgainstTheParityStudysPrediction(@TempDir Path dir) throws Exception {
     writeRun(dir, "adamw", true);
-    RunAnalysis run = RunReport.write(dir);
+    RunAnalysis run = RunReport.write(dir).run();
     assertThat(run.fitStep).hasValue(300);
 
     UpdateSizeAtOnset u = UpdateSizeAtOnset.of(run).orElseThrow();
