@@ -10,15 +10,17 @@
 #              git clone --depth 1 -b v0.35.1 https://github.com/deepjavalibrary/djl
 #              Optional: with it the bundle also carries DJL's JNI sources, so that
 #              build-jni.sh can rebuild libdjl_torch.so against the GPU machine's own libtorch.
+#   JNI_SRC    instead of DJL_SRC: the jni-src/ folder of an earlier bundle (tar -xJf
+#              .gpu/slingshot-gpu.tar.xz jni-src), taken as it is
 #   MAX_MIB    fail if BUNDLE_DIR is larger (default 55)
 #
 # BUNDLE_DIR then holds (everything else is inside the archive, unpacked there by the runner):
-#   run-on-device.sh, build-jni.sh, measure-all.sh, transformer_speed.py
+#   run-on-device.sh, build-jni.sh, measure-all.sh, compare_probe_routes.py, transformer_speed.py
 #                                   the scripts, copied from scripts/gpu/ and scripts/bench/
 #   slingshot-gpu.tar.xz            jre/ (jlink'd JRE 17, stripped), lib/ (slingshot-examples.jar and its
 #                                   runtime jars, without pytorch-native-cpu), djl-cache/ (DJL's
 #                                   cu128 JNI library, pre-extracted where DJL looks for it),
-#                                   jni-src/ (with DJL_SRC), torch_mlp_reference.py
+#                                   jni-src/ (with DJL_SRC or JNI_SRC), torch_mlp_reference.py
 #   MANIFEST.txt                    versions, module list, file sizes and checksums
 # An archive, not a directory: it keeps file modes and links, and is less than half the size.
 set -euo pipefail
@@ -114,6 +116,13 @@ if [ -n "${DJL_SRC:-}" ]; then
   fi
   echo "$djl_version" >"$src/DJL_VERSION"
   echo "make-bundle: JNI sources from $DJL_SRC ($header_natives native methods)"
+elif [ -n "${JNI_SRC:-}" ]; then
+  if [ ! -f "$JNI_SRC/DJL_VERSION" ] || [ "$(cat "$JNI_SRC/DJL_VERSION")" != "$djl_version" ]; then
+    echo "make-bundle: JNI_SRC=$JNI_SRC is not the jni-src/ of a bundle for DJL $djl_version" >&2
+    exit 1
+  fi
+  cp -r "$JNI_SRC" "$stage/jni-src"
+  echo "make-bundle: JNI sources from $JNI_SRC (an earlier bundle's)"
 else
   echo "make-bundle: DJL_SRC not set: no JNI sources, build-jni.sh will not be possible there"
 fi
@@ -125,6 +134,7 @@ find "$bundle" -mindepth 1 -maxdepth 1 -not -name jni-built -exec rm -rf {} +
 tar -C "$stage" -cf - jre lib djl-cache $( [ -d "$stage/jni-src" ] && echo jni-src ) \
   torch_mlp_reference.py | xz -T0 -6 >"$bundle/slingshot-gpu.tar.xz"
 cp "$root/scripts/gpu/run-on-device.sh" "$root/scripts/gpu/build-jni.sh" "$root/scripts/gpu/measure-all.sh" \
+  "$root/scripts/gpu/compare_probe_routes.py" \
   "$root/scripts/bench/transformer_speed.py" "$bundle/"
 chmod +x "$bundle"/*.sh
 {

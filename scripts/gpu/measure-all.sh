@@ -16,6 +16,12 @@
 #   hvp       slingshot bench hvp: one exact HVP over one forward+backward (128-512-512-10 MLP)
 #   long      slingshot run modular (division, eps 1e-8, sharpness probes every 500 steps and
 #             densely near transitions) for the time that is left, into $OUT/run
+# Two parts run only when PARTS names them (issue #3's GPU checks):
+#   routes    slingshot run parity-adamw with every probe every ROUTE_EVERY (100) steps for
+#             ROUTE_STEPS (3000) steps, twice: with the fused TorchScript Lanczos (lanczos.pt,
+#             adam_lanczos.pt) and with core's Lanczos over single products
+#             (-Dslingshot.lanczos.fused=false); compare_probe_routes.py compares the probes
+#   eigen     slingshot bench eigen: HVPs per lambda_max to 1e-3, warm and cold
 #
 # Output in $OUT (the device tool brings back 8 files; run-on-device.sh adds run.log,
 # logs.tar.gz and libdjl_torch.so):
@@ -33,7 +39,10 @@
 #   BUDGET_S=500    seconds for everything, counted from MEASURE_T0 (run-on-device.sh's start;
 #                   default: this script's start)
 #   SIZE=full       quick: tiny sizes everywhere (a rehearsal of the script, the figures are noise)
+#   PARTS=torch,djl,overhead,hvp,long  the parts to run, in the order above; two more can be
+#                   named: routes (first) and eigen (after hvp), e.g. PARTS=routes,overhead,hvp,eigen
 #   T_TORCH=120 T_DJL=120 T_OVERHEAD=200 T_HVP=120  the most seconds each part may take
+#   T_ROUTES=150 T_EIGEN=90
 #   RESERVE_S=45    kept back at the end (plots of the long run, packing)
 #   LONG_STEPS      the long run's steps (default: what fits, from the measured ms/step)
 #   LONG_FACTOR=1.25 the long run's ms/step over the plain DJL ms/step (evaluations every 100
@@ -74,6 +83,8 @@ speed_py="$here/transformer_speed.py"
 [ -f "$speed_py" ] || speed_py="$PWD/scripts/bench/transformer_speed.py"
 
 now() { date +%s; }
+PARTS="${PARTS:-torch,djl,overhead,hvp,long}"
+want() { [[ ",$PARTS," == *",$1,"* ]]; }
 left() { echo $((DEADLINE - $(now))); }
 log() { echo "[measure $(($(now) - T0))s] $*"; }
 
@@ -155,16 +166,45 @@ else
   bench_quick=()
 fi
 
+# --- 0. the probes' two routes, same run (only when PARTS names routes)
+if want routes && [ "$DJL_OK" = 1 ]; then
+  route_steps="${ROUTE_STEPS:-3000}"
+  route_every="${ROUTE_EVERY:-100}"
+  if [ "$SIZE" = quick ]; then
+    route_steps="${ROUTE_STEPS:-400}"
+    route_every="${ROUTE_EVERY:-100}"
+  fi
+  opts0="${MEASURE_JAVA_OPTS:-}"
+  for route in fused core; do
+    rm -rf "$LOGS/route-$route"
+    export MEASURE_JAVA_OPTS="$opts0"
+    [ "$route" = core ] && export MEASURE_JAVA_OPTS="$opts0 -Dslingshot.lanczos.fused=false"
+    part "route_$route" $((${T_ROUTES:-150} / 2)) "$SLINGSHOT_JAVA" dev.slingshot.examples.Slingshot \
+      run parity-adamw --steps "$route_steps" --no-progress --out "$LOGS/route-$route" \
+      --set probe_every="$route_every"
+  done
+  export MEASURE_JAVA_OPTS="$opts0"
+  compare_py="$here/compare_probe_routes.py"
+  [ -f "$compare_py" ] || compare_py="$PWD/scripts/gpu/compare_probe_routes.py"
+  "$PYTHON" "$compare_py" "$LOGS/route-fused" "$LOGS/route-core" >"$LOGS/routes.txt" 2>&1
+  fig status_routes_compare_rc "$?"
+  cat "$LOGS/routes.txt"
+  sed -n 's/^figure: \([a-z0-9_]*\) = \([-0-9.eE+a-zA-Z]*\)$/\1\t\2/p' "$LOGS/routes.txt" |
+    while IFS=$'\t' read -r k v; do fig "$k" "$v"; done
+fi
+
 # --- 1. steps per second: PyTorch, then DJL, on the same device
-PYTHONUNBUFFERED=1 part torch "${T_TORCH:-120}" "$PYTHON" "$speed_py" "${torch_args[@]}" \
-  --device "$tdev" --modes plain,upload,reads,bf16 --json "$LOGS/torch.json"
+if want torch; then
+  PYTHONUNBUFFERED=1 part torch "${T_TORCH:-120}" "$PYTHON" "$speed_py" "${torch_args[@]}" \
+    --device "$tdev" --modes plain,upload,reads,bf16 --json "$LOGS/torch.json"
+fi
 if [ -f "$LOGS/torch.json" ]; then
   sed -n 's/^ *"\([a-z0-9_]*\)": \([-0-9.eE+]*\),\{0,1\}$/\1\t\2/p' "$LOGS/torch.json" |
     while IFS=$'\t' read -r k v; do fig "$k" "$v"; done
 fi
 if [ "$DJL_OK" = 1 ]; then
-  part djl "${T_DJL:-120}" "$SLINGSHOT_JAVA" dev.slingshot.examples.TransformerBench "${djl_args[@]}"
-  line="$(grep -E '^djl last ms/step median=' "$LOGS/djl.log" | tail -1)"
+  want djl && part djl "${T_DJL:-120}" "$SLINGSHOT_JAVA" dev.slingshot.examples.TransformerBench "${djl_args[@]}"
+  line="$(grep -E '^djl last ms/step median=' "$LOGS/djl.log" 2>/dev/null | tail -1)"
   djl_ms="$(sed -n 's/.*median=\([0-9.]*\).*/\1/p' <<<"$line")"
   fig djl_transformer_ms_per_step "$djl_ms"
   case "$line" in *device=gpu*) fig djl_transformer_on_gpu 1 ;; *device=*) fig djl_transformer_on_gpu 0 ;; esac
@@ -174,23 +214,30 @@ if [ "$DJL_OK" = 1 ]; then
     "$(ratio "$(get torch_transformer_ms_per_step)" "$(get torch_transformer_bf16_ms_per_step)")"
 
   # --- 2. the adapter's overhead: cheap tier and probes every 16 steps, MLP and transformer
-  part overhead "${T_OVERHEAD:-200}" "$SLINGSHOT_JAVA" dev.slingshot.examples.Slingshot \
+  want overhead && part overhead "${T_OVERHEAD:-200}" "$SLINGSHOT_JAVA" dev.slingshot.examples.Slingshot \
     bench overhead "${bench_quick[@]}" --json "$LOGS/overhead.json"
   bench_figures "$LOGS/overhead.log"
 
   # --- 3. one exact HVP over one forward+backward
-  part hvp "${T_HVP:-120}" "$SLINGSHOT_JAVA" dev.slingshot.examples.Slingshot \
+  want hvp && part hvp "${T_HVP:-120}" "$SLINGSHOT_JAVA" dev.slingshot.examples.Slingshot \
     bench hvp "${bench_quick[@]}" --json "$LOGS/hvp.json"
   bench_figures "$LOGS/hvp.log"
 
+  # --- 3b. HVPs per lambda_max (only when PARTS names eigen)
+  want eigen && part eigen "${T_EIGEN:-90}" "$SLINGSHOT_JAVA" dev.slingshot.examples.Slingshot \
+    bench eigen "${bench_quick[@]}" --json "$LOGS/eigen.json"
+  bench_figures "$LOGS/eigen.log"
+
   # --- 4. the long run, for the time that is left
   run_dir="$OUT/run"
-  rm -rf "$run_dir"
   box=$(($(left) - RESERVE_S))
-  if [ "$box" -lt 45 ]; then
+  if ! want long; then
+    :
+  elif [ "$box" -lt 45 ]; then
     log "long run skipped: ${box}s left"
     fig status_long_rc -1
   else
+    rm -rf "$run_dir"
     ms="${djl_ms:-$(get plain_transformer_ms_per_step)}"
     if [ -n "${LONG_STEPS:-}" ]; then
       steps="$LONG_STEPS"

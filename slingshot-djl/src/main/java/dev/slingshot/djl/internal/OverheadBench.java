@@ -131,6 +131,13 @@ public final class OverheadBench {
    * @throws IllegalStateException if a probe failed or fewer probes ran than asked
    */
   public static double probeNativeGrowthBytesPerProbe(int probes) {
+    return probeNativeGrowth(probes).slope();
+  }
+
+  /** Native resident memory at each checkpoint, and the slope through them (bytes per probe). */
+  record Growth(long[] probes, double[] bytes, double slope) {}
+
+  static Growth probeNativeGrowth(int probes) {
     try (NDManager manager = NDManager.newBaseManager();
         Model model = Model.newInstance("bench-probe-memory")) {
       ArrayDataset data = mlpData(manager, 40, 2, 32);
@@ -162,7 +169,7 @@ public final class OverheadBench {
                   + slingshot.internalFailures()
                   + " internal failures");
         }
-        return HvpBench.theilSenSlope(at, bytes);
+        return new Growth(at, bytes, HvpBench.theilSenSlope(at, bytes));
       }
     }
   }
@@ -347,9 +354,18 @@ public final class OverheadBench {
 
   /**
    * Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}, or {@code
-   * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier.
+   * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier, or {@code OverheadBench growth
+   * [probes]} for native memory over whole probes, checkpoint by checkpoint.
    */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("growth")) {
+      Growth g = probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 2_000);
+      for (int i = 0; i < g.probes().length; i++) {
+        System.out.printf("probes %d native resident %.0f bytes%n", g.probes()[i], g.bytes()[i]);
+      }
+      System.out.printf("probe_full_native_growth_bytes_per_probe %.1f%n", g.slope());
+      return;
+    }
     if (args.length > 0 && args[0].equals("probe16")) {
       int steps = args.length > 1 ? Integer.parseInt(args[1]) : 160;
       int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
