@@ -70,10 +70,6 @@ final class RunReport {
     return new Written(run, failure);
   }
 
-  static String markdown(RunAnalysis run) {
-    return markdown(run, null);
-  }
-
   /** The report; with {@code plotFailure} it links no figure and says why there are none. */
   static String markdown(RunAnalysis run, String plotFailure) {
     StringBuilder b = new StringBuilder();

@@ -30,12 +30,13 @@ import java.util.Map;
  *       warm-started λmax (tolerance 1e-3) while that MLP trains with Adam, probed every 16 steps;
  *   <li>{@link #probeNativeGrowthBytesPerCall(int)} ({@code probe_native_growth_bytes_per_call}):
  *       the trend of the process's resident memory outside the JVM's pools per exact Hessian-vector
- *       product (each on a fresh forward), after a warm-up of 3,000 calls (a forward-only loop,
- *       without any probe, grows the allocator's footprint for its first ~3,000 calls and then
- *       stays flat; measuring earlier reads that warm-up as growth).
+ *       product (each on a fresh forward), after a warm-up of 3,000 calls, 9,000 on a GPU (a
+ *       forward-only loop, without any probe, grows the allocator's footprint for its first ~3,000
+ *       calls and then stays flat; measuring earlier reads that warm-up as growth).
  * </ul>
  *
- * Run {@code main} for all three (set {@code -Dai.djl.offline=true}).
+ * Run {@code main} for all three (set {@code -Dai.djl.offline=true}); {@code main growth [calls]}
+ * prints the memory benchmark checkpoint by checkpoint.
  */
 public final class HvpBench {
 
@@ -49,10 +50,19 @@ public final class HvpBench {
   static final int[] MEMORY_MLP = {64, 128, 128, 10};
 
   /**
-   * Calls before the memory benchmark starts measuring: even without probes, the native allocator's
-   * footprint grows over the first ~3,000 forward passes of a fresh process, then stays flat.
+   * Calls before the memory benchmark starts measuring on the CPU: even without probes, the native
+   * allocator's footprint grows over the first ~3,000 forward passes of a fresh process, then stays
+   * flat.
    */
   static final int WARM_UP_CALLS = 3000;
+
+  /**
+   * The same on a GPU: on an H100 (PyTorch 2.11) resident memory rose by 107 MB between calls 3,000
+   * and 6,000, was back down at 9,000, and from there to 33,000 moved by 3 bytes per call ({@code
+   * docs/gpu/h100-2026-11-26-hvp-growth-30000.txt}); after 3,000 calls the benchmark read that
+   * warm-up as 920 bytes per call.
+   */
+  static final int WARM_UP_CALLS_GPU = 9000;
 
   private HvpBench() {}
 
@@ -229,6 +239,11 @@ public final class HvpBench {
    * closed).
    */
   public static double probeNativeGrowthBytesPerCall(int calls) {
+    return probeNativeGrowth(calls).slope();
+  }
+
+  /** {@link #probeNativeGrowthBytesPerCall}'s checkpoints (calls, bytes) and slope. */
+  static OverheadBench.Growth probeNativeGrowth(int calls) {
     try (BenchMlp mlp = new BenchMlp(MEMORY_MLP, 64, 1e-3f, 5);
         NDManager m = NDManager.newBaseManager();
         HessianProbe probe = HessianProbe.create(m)) {
@@ -242,7 +257,8 @@ public final class HvpBench {
               probe.exact(loss, mlp.params).apply(v).close();
             }
           };
-      for (int i = 0; i < WARM_UP_CALLS; i++) {
+      int warmUp = m.getDevice().isGpu() ? WARM_UP_CALLS_GPU : WARM_UP_CALLS;
+      for (int i = 0; i < warmUp; i++) {
         call.run();
       }
       int checkpoints = 11;
@@ -257,7 +273,7 @@ public final class HvpBench {
         at[c] = done;
         bytes[c] = nativeBytes();
       }
-      return theilSenSlope(at, bytes);
+      return new OverheadBench.Growth(at, bytes, theilSenSlope(at, bytes));
     }
   }
 
@@ -455,6 +471,15 @@ public final class HvpBench {
     }
     if (args.length > 0 && args[0].equals("reuse")) {
       reuseMain(args);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("growth")) {
+      OverheadBench.Growth g =
+          probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 10_000);
+      for (int i = 0; i < g.probes().length; i++) {
+        System.out.printf("calls %d native resident %.0f bytes%n", g.probes()[i], g.bytes()[i]);
+      }
+      System.out.printf("probe_native_growth_bytes_per_call %.1f%n", g.slope());
       return;
     }
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;

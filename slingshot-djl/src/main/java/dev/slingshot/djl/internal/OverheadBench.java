@@ -134,7 +134,10 @@ public final class OverheadBench {
     return probeNativeGrowth(probes).slope();
   }
 
-  /** Native resident memory at each checkpoint, and the slope through them (bytes per probe). */
+  /**
+   * Native resident memory at each checkpoint (after that many probes, or calls), and the slope
+   * through them (bytes per probe or call).
+   */
   record Growth(long[] probes, double[] bytes, double slope) {}
 
   static Growth probeNativeGrowth(int probes) {
