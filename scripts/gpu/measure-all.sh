@@ -168,12 +168,8 @@ fi
 
 # --- 0. the probes' two routes, same run (only when PARTS names routes)
 if want routes && [ "$DJL_OK" = 1 ]; then
-  route_steps="${ROUTE_STEPS:-3000}"
+  route_steps="${ROUTE_STEPS:-$([ "$SIZE" = quick ] && echo 400 || echo 3000)}"
   route_every="${ROUTE_EVERY:-100}"
-  if [ "$SIZE" = quick ]; then
-    route_steps="${ROUTE_STEPS:-400}"
-    route_every="${ROUTE_EVERY:-100}"
-  fi
   opts0="${MEASURE_JAVA_OPTS:-}"
   for route in fused core; do
     rm -rf "$LOGS/route-$route"

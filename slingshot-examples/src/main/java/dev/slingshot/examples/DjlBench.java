@@ -162,10 +162,10 @@ final class DjlBench {
     Map<String, Double> f = new LinkedHashMap<>();
     withThreads(1);
     HvpBench.LambdaRun run = HvpBench.lambdaRun(HvpBench.MLP, quick ? 3 : 9, 16);
-    f.put("lambda_hvps_warm", run.meanWarm());
-    f.put("lambda_hvps_warm_max", (double) run.maxWarm());
-    f.put("lambda_hvps_cold", run.meanCold());
-    f.put("lambda_warm_max_relative_error", run.maxRelativeError());
+    put(f, "lambda_hvps_warm", run.meanWarm());
+    put(f, "lambda_hvps_warm_max", (double) run.maxWarm());
+    put(f, "lambda_hvps_cold", run.meanCold());
+    put(f, "lambda_warm_max_relative_error", run.maxRelativeError());
     return f;
   }
 
