@@ -242,8 +242,28 @@ public final class HvpBench {
     return probeNativeGrowth(calls).slope();
   }
 
-  /** {@link #probeNativeGrowthBytesPerCall}'s checkpoints (calls, bytes) and slope. */
-  static OverheadBench.Growth probeNativeGrowth(int calls) {
+  /**
+   * Native resident memory {@code bytes[i]} after {@code at[i]} calls (or probes) of a memory
+   * benchmark.
+   */
+  record Growth(long[] at, double[] bytes) {
+
+    /** The Theil-Sen slope through the checkpoints: bytes per call (or probe). */
+    double slope() {
+      return theilSenSlope(at, bytes);
+    }
+
+    /** Prints each checkpoint, then the slope as {@code figure}. */
+    void print(String unit, String figure) {
+      for (int i = 0; i < at.length; i++) {
+        System.out.printf("%s %d native resident %.0f bytes%n", unit, at[i], bytes[i]);
+      }
+      System.out.printf("%s %.1f%n", figure, slope());
+    }
+  }
+
+  /** {@link #probeNativeGrowthBytesPerCall}'s checkpoints. */
+  static Growth probeNativeGrowth(int calls) {
     try (BenchMlp mlp = new BenchMlp(MEMORY_MLP, 64, 1e-3f, 5);
         NDManager m = NDManager.newBaseManager();
         HessianProbe probe = HessianProbe.create(m)) {
@@ -273,7 +293,7 @@ public final class HvpBench {
         at[c] = done;
         bytes[c] = nativeBytes();
       }
-      return new OverheadBench.Growth(at, bytes, theilSenSlope(at, bytes));
+      return new Growth(at, bytes);
     }
   }
 
@@ -474,12 +494,8 @@ public final class HvpBench {
       return;
     }
     if (args.length > 0 && args[0].equals("growth")) {
-      OverheadBench.Growth g =
-          probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 10_000);
-      for (int i = 0; i < g.probes().length; i++) {
-        System.out.printf("calls %d native resident %.0f bytes%n", g.probes()[i], g.bytes()[i]);
-      }
-      System.out.printf("probe_native_growth_bytes_per_call %.1f%n", g.slope());
+      probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 10_000)
+          .print("calls", "probe_native_growth_bytes_per_call");
       return;
     }
     int calls = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;

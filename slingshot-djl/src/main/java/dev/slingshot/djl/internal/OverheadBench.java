@@ -134,13 +134,7 @@ public final class OverheadBench {
     return probeNativeGrowth(probes).slope();
   }
 
-  /**
-   * Native resident memory at each checkpoint (after that many probes, or calls), and the slope
-   * through them (bytes per probe or call).
-   */
-  record Growth(long[] probes, double[] bytes, double slope) {}
-
-  static Growth probeNativeGrowth(int probes) {
+  static HvpBench.Growth probeNativeGrowth(int probes) {
     try (NDManager manager = NDManager.newBaseManager();
         Model model = Model.newInstance("bench-probe-memory")) {
       ArrayDataset data = mlpData(manager, 40, 2, 32);
@@ -172,7 +166,7 @@ public final class OverheadBench {
                   + slingshot.internalFailures()
                   + " internal failures");
         }
-        return new Growth(at, bytes, HvpBench.theilSenSlope(at, bytes));
+        return new HvpBench.Growth(at, bytes);
       }
     }
   }
@@ -362,11 +356,8 @@ public final class OverheadBench {
    */
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("growth")) {
-      Growth g = probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 2_000);
-      for (int i = 0; i < g.probes().length; i++) {
-        System.out.printf("probes %d native resident %.0f bytes%n", g.probes()[i], g.bytes()[i]);
-      }
-      System.out.printf("probe_full_native_growth_bytes_per_probe %.1f%n", g.slope());
+      probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 2_000)
+          .print("probes", "probe_full_native_growth_bytes_per_probe");
       return;
     }
     if (args.length > 0 && args[0].equals("probe16")) {
