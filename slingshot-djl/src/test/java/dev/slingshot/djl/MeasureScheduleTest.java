@@ -62,4 +62,18 @@ class MeasureScheduleTest {
     assertThat(r.ratio()).isPositive().isFinite();
     assertThat(r.plainMsPerStep()).isPositive();
   }
+
+  @Test
+  void plainBlocksTimesEachWholeBlock() {
+    long[] micros = OverheadBench.plainBlocks(25, 10);
+    assertThat(micros).hasSize(2);
+    assertThat(micros[0]).isPositive();
+    assertThat(micros[1]).isPositive();
+    assertThatThrownBy(() -> OverheadBench.plainBlocks(25, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("was 0");
+    assertThatThrownBy(() -> OverheadBench.plainBlocks(5, 10))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("(5), was 10");
+  }
 }

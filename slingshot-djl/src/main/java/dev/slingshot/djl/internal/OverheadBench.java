@@ -172,6 +172,34 @@ public final class OverheadBench {
   }
 
   /**
+   * The plain (uninstrumented) MLP of {@link #mlp(int, int)} alone, trained {@code steps} steps:
+   * its µs per step over each whole block of {@code block} steps, in order (a last partial block is
+   * not timed). Shows how the plain step's speed moves within one JVM (see the README's
+   * Benchmarks).
+   *
+   * @throws IllegalArgumentException if {@code block} is not positive or exceeds {@code steps}
+   */
+  public static long[] plainBlocks(int steps, int block) {
+    if (block <= 0 || block > steps) {
+      throw new IllegalArgumentException(
+          "block must be between 1 and steps (" + steps + "), was " + block);
+    }
+    try (NDManager manager = NDManager.newBaseManager();
+        Model model = Model.newInstance("bench-plain-blocks")) {
+      ArrayDataset data = mlpData(manager, 40, 2, 32);
+      model.setBlock(mlpBlock(128, 2));
+      try (Trainer trainer = trainer(model, config(), new Shape(1, 40))) {
+        Loop loop = new Loop(trainer, data);
+        long[] micros = new long[steps / block];
+        for (int b = 0; b < micros.length; b++) {
+          micros[b] = Math.round(loop.run(block) / block * 1e6);
+        }
+        return micros;
+      }
+    }
+  }
+
+  /**
    * The overhead of {@link Slingshot#attach} on any model: two identical models (same seed) train
    * on {@code data}, one plain and one instrumented, alternating timed chunks of {@code chunkSteps}
    * steps (and which goes first); the ratio is instrumented over plain time for the same steps.
@@ -352,9 +380,21 @@ public final class OverheadBench {
   /**
    * Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}, or {@code
    * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier, or {@code OverheadBench growth
-   * [probes]} for native memory over whole probes, checkpoint by checkpoint.
+   * [probes]} for native memory over whole probes, checkpoint by checkpoint, or {@code
+   * OverheadBench blocks [steps] [block]} for the plain MLP's speed block by block ({@link
+   * #plainBlocks}).
    */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("blocks")) {
+      int steps = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
+      int block = args.length > 2 ? Integer.parseInt(args[2]) : 2_500;
+      StringBuilder line = new StringBuilder("plain MLP µs/step per " + block + "-step block:");
+      for (long micros : plainBlocks(steps, block)) {
+        line.append(' ').append(micros);
+      }
+      System.out.println(line);
+      return;
+    }
     if (args.length > 0 && args[0].equals("growth")) {
       probeNativeGrowth(args.length > 1 ? Integer.parseInt(args[1]) : 2_000)
           .print("probes", "probe_full_native_growth_bytes_per_probe");
