@@ -282,8 +282,7 @@ final class TorchScriptHvp implements AutoCloseable {
         steps = a.toDoubleArray();
       }
       return new AdamTop(
-          new Eigenpair<>(stats[0], out[0], (int) stats[1], stats[2] == 1.0, stats[3], warm),
-          AdamSteps.statsOf(names, sizes, steps, threshold));
+          top(stats, out[0], warm), AdamSteps.statsOf(names, sizes, steps, threshold));
     }
 
     private TopAndUpdate run(
@@ -324,10 +323,17 @@ final class TorchScriptHvp implements AutoCloseable {
       try (NDArray s = out[1]) {
         stats = s.toDoubleArray();
       }
-      Eigenpair<NDArray> top =
-          new Eigenpair<>(stats[0], out[0], (int) stats[1], stats[2] == 1.0, stats[3], warm);
       return new TopAndUpdate(
-          top, update == null ? OptionalDouble.empty() : UpdateSharpness.of(stats[4], stats[5]));
+          top(stats, out[0], warm),
+          update == null ? OptionalDouble.empty() : UpdateSharpness.of(stats[4], stats[5]));
+    }
+
+    /**
+     * The eigenpair a Lanczos module returned: its Ritz vector {@code y} and its statistics {@code
+     * [θ, iterations, converged, error, ...]}.
+     */
+    private Eigenpair<NDArray> top(double[] stats, NDArray y, boolean warm) {
+      return new Eigenpair<>(stats[0], y, (int) stats[1], stats[2] == 1.0, stats[3], warm);
     }
 
     @Override
