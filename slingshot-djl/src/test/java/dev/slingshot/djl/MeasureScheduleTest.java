@@ -12,6 +12,7 @@ import ai.djl.training.optimizer.Optimizer;
 import dev.slingshot.core.StepRecord;
 import dev.slingshot.djl.internal.OverheadBench;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +62,22 @@ class MeasureScheduleTest {
     OverheadBench.Result r = OverheadBench.mlp(10, 2);
     assertThat(r.ratio()).isPositive().isFinite();
     assertThat(r.plainMsPerStep()).isPositive();
+  }
+
+  @Test
+  void cycleTimesEachPositionAndFindsTheProbeAtPositionZero() {
+    OverheadBench.Cycle c =
+        OverheadBench.mlpCycle(OverheadBench.probe16Options(), OverheadBench.PROBE_EVERY, 64, 2);
+    double[] at = c.instrumentedMicros();
+    assertThat(at).hasSize(16);
+    assertThat(Arrays.stream(at).boxed()).allMatch(m -> m > 0 && Double.isFinite(m));
+    assertThat(c.plainMicros()).isPositive().isFinite();
+    // The probe of step 16k runs in the batch callback of step 16k + 1: a dozen Hessian-vector
+    // products, each about one training step, against one step elsewhere in the cycle.
+    assertThat(at[0]).isGreaterThan(Arrays.stream(at, 1, 16).max().orElseThrow());
+    assertThatThrownBy(() -> OverheadBench.mlpCycle(SlingshotOptions.ofDefaults(), 7, 64, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("64 steps, was 7");
   }
 
   @Test

@@ -216,6 +216,72 @@ public final class OverheadBench {
       SlingshotOptions options,
       int chunkSteps,
       int chunks) {
+    return compare(block, inputShape, data, config, options, chunkSteps, chunks, 0).result();
+  }
+
+  /**
+   * Where the instrumented MLP's extra time goes within the cycle of its tiers: the instrumented
+   * step's mean µs at each position of a cycle of {@code period} steps, beside the plain step's
+   * mean µs, from one {@link #mlp(int, int, SlingshotOptions)} comparison with every timed step
+   * timed on its own. Position {@code p} holds the steps {@code t} (counted from 1) with {@code (t
+   * - 1) % period == p}: with {@link #probe16Options()} and a period of {@value #PROBE_EVERY}, the
+   * probe of step {@code 16k} runs in the next batch's callback, at position 0; with the default
+   * options and a period of 10, the norms are measured at position 9. The cycle's overhead is the
+   * sum over its positions less {@code period} plain steps.
+   *
+   * @param instrumentedMicros the instrumented step's mean µs at each position
+   * @param plainMicros the plain step's mean µs over the same timed chunks
+   */
+  public record Cycle(double[] instrumentedMicros, double plainMicros) {
+
+    /** The instrumented run's extra µs over one whole cycle. */
+    public double overheadMicros() {
+      return Arrays.stream(instrumentedMicros).sum() - instrumentedMicros.length * plainMicros;
+    }
+  }
+
+  /**
+   * {@link Cycle} of the MLP comparison with {@code options}; see there.
+   *
+   * @throws IllegalArgumentException if {@code period} is not positive or {@code chunkSteps} is not
+   *     a multiple of it (every position must be timed as often)
+   */
+  public static Cycle mlpCycle(SlingshotOptions options, int period, int chunkSteps, int chunks) {
+    if (period <= 0 || chunkSteps % period != 0) {
+      throw new IllegalArgumentException(
+          "the period must be positive and divide the chunk's "
+              + chunkSteps
+              + " steps, was "
+              + period);
+    }
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ArrayDataset data = mlpData(manager, 40, 2, 32);
+      return compare(
+              () -> mlpBlock(128, 2),
+              new Shape(1, 40),
+              data,
+              OverheadBench::config,
+              options,
+              chunkSteps,
+              chunks,
+              period)
+          .cycle();
+    }
+  }
+
+  /** A comparison's figures, and its {@link Cycle} when asked for (else null). */
+  private record Timed(Result result, Cycle cycle) {}
+
+  /** {@link #compare}, with each timed step timed on its own when {@code period} is positive. */
+  private static Timed compare(
+      Supplier<Block> block,
+      Shape inputShape,
+      ArrayDataset data,
+      Supplier<TrainingConfig> config,
+      SlingshotOptions options,
+      int chunkSteps,
+      int chunks,
+      int period) {
     try (Model plainModel = Model.newInstance("bench-plain");
         Model instModel = Model.newInstance("bench-instrumented")) {
       plainModel.setBlock(block.get());
@@ -226,6 +292,10 @@ public final class OverheadBench {
         Loop p = new Loop(plain, data);
         Loop q = new Loop(inst, data);
         warmUp(p, q, chunkSteps, (long) chunkSteps * chunks);
+        if (period > 0) {
+          p.timeEachStep(period);
+          q.timeEachStep(period);
+        }
         double[] pt = new double[chunks];
         double[] qt = new double[chunks];
         double[] ratios = new double[chunks];
@@ -246,11 +316,17 @@ public final class OverheadBench {
         if (slingshot.internalFailures() > 0) {
           throw new IllegalStateException("diagnostics failed during the benchmark");
         }
-        return new Result(
-            median(pt) / chunkSteps * 1e3,
-            median(qt) / chunkSteps * 1e3,
-            sumQ / sumP,
-            median(ratios));
+        Result result =
+            new Result(
+                median(pt) / chunkSteps * 1e3,
+                median(qt) / chunkSteps * 1e3,
+                sumQ / sumP,
+                median(ratios));
+        return new Timed(
+            result,
+            period > 0
+                ? new Cycle(q.meanMicros(), Arrays.stream(p.meanMicros()).average().orElseThrow())
+                : null);
       }
     }
   }
@@ -258,10 +334,10 @@ public final class OverheadBench {
   /**
    * Untimed warm-up of a full benchmark (at least {@value #FULL_WARMUP_FROM} timed steps): {@value
    * #WARMUP_STEPS} steps of each loop, or {@value #WARMUP_SECONDS} s. DJL's own training step
-   * reaches its steady speed only after the JIT's last compilations: on the 2-core CPU the plain
-   * 40-128-2 MLP step took about 410 µs per step up to step 12,000 and 230-260 µs from step 13,000
-   * on (two runs, 1,000-step blocks, one PyTorch thread). A ratio taken before that divides by a
-   * step that no long training run sees.
+   * reaches its steady speed only after about 12,500 steps: on the 2-core CPU the plain 40-128-2
+   * MLP step took 361-431 µs per step before and 224-312 µs after, in six runs ({@link
+   * #plainBlocks}, one PyTorch thread; not the JIT's compilations, see the README's Benchmarks). A
+   * ratio taken before that divides by a step that no long training run sees.
    */
   static final int WARMUP_STEPS = 15_000;
 
@@ -342,10 +418,28 @@ public final class OverheadBench {
     private final Trainer trainer;
     private final ArrayDataset data;
     private Iterator<Batch> it;
+    private long count;
+    private long[] nanos;
+    private long[] timed;
 
     Loop(Trainer trainer, ArrayDataset data) {
       this.trainer = trainer;
       this.data = data;
+    }
+
+    /** From now on, times each step on its own, summed by position in a cycle of {@code period}. */
+    void timeEachStep(int period) {
+      nanos = new long[period];
+      timed = new long[period];
+    }
+
+    /** The mean µs per step at each position of the cycle ({@link #timeEachStep}). */
+    double[] meanMicros() {
+      double[] mean = new double[nanos.length];
+      for (int i = 0; i < mean.length; i++) {
+        mean[i] = nanos[i] / 1e3 / timed[i];
+      }
+      return mean;
     }
 
     /**
@@ -356,10 +450,18 @@ public final class OverheadBench {
     double run(int steps) {
       long t0 = System.nanoTime();
       for (int i = 0; i < steps; i++) {
+        long s0 = nanos != null ? System.nanoTime() : 0;
         Batch batch = next();
         EasyTrain.trainBatch(trainer, batch);
         trainer.step();
         batch.close();
+        if (nanos != null) {
+          // Each step's own time: on a GPU, without a sync per step, this is the host's side only.
+          int at = (int) (count % nanos.length);
+          nanos[at] += System.nanoTime() - s0;
+          timed[at]++;
+        }
+        count++;
       }
       DeviceSync.await(trainer.getManager());
       return (System.nanoTime() - t0) / 1e9;
@@ -382,7 +484,8 @@ public final class OverheadBench {
    * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier, or {@code OverheadBench growth
    * [probes]} for native memory over whole probes, checkpoint by checkpoint, or {@code
    * OverheadBench blocks [steps] [block]} for the plain MLP's speed block by block ({@link
-   * #plainBlocks}).
+   * #plainBlocks}), or {@code OverheadBench cycle [probe16|cheap] [chunkSteps] [chunks]} for the
+   * instrumented step's time by position in its tiers' cycle ({@link #mlpCycle}).
    */
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("blocks")) {
@@ -392,6 +495,32 @@ public final class OverheadBench {
       for (long micros : plainBlocks(steps, block)) {
         line.append(' ').append(micros);
       }
+      System.out.println(line);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("cycle")) {
+      boolean probes = args.length < 2 || args[1].equals("probe16");
+      if (!probes && !args[1].equals("cheap")) {
+        throw new IllegalArgumentException("cycle takes probe16 or cheap, was " + args[1]);
+      }
+      int period = probes ? PROBE_EVERY : SlingshotOptions.ofDefaults().measureEvery();
+      int steps = args.length > 2 ? Integer.parseInt(args[2]) : 160;
+      int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+      Cycle c =
+          mlpCycle(
+              probes ? probe16Options() : SlingshotOptions.ofDefaults(), period, steps, rounds);
+      StringBuilder line =
+          new StringBuilder(
+              String.format(
+                  "%s MLP, %d x %d steps; plain step %.1f µs; instrumented µs by position:",
+                  probes ? "probe16" : "cheap", rounds, steps, c.plainMicros()));
+      for (double micros : c.instrumentedMicros()) {
+        line.append(String.format(" %.0f", micros));
+      }
+      line.append(
+          String.format(
+              "; overhead %.0f µs per %d steps (ratio %.3f)",
+              c.overheadMicros(), period, 1 + c.overheadMicros() / (period * c.plainMicros())));
       System.out.println(line);
       return;
     }
