@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -38,6 +39,23 @@ class BenchCommandTest {
   void monitorBenchPrintsATableAndWritesJson() throws Exception {
     JsonNode figures = quick("monitor", "monitor_records_per_second");
     assertThat(figures.get("monitor_records_per_second").asDouble()).isPositive();
+  }
+
+  /** The monitor's JVM has a fixed heap touched at start; the others keep the JVM's defaults. */
+  @Test
+  void theMonitorRunsInAJvmWithAFixedPreTouchedHeap() {
+    BenchCommand bench = new BenchCommand();
+    bench.quick = true;
+    List<String> monitor = bench.command(BenchCommand.Target.monitor, dir.resolve("m.json"));
+    assertThat(monitor)
+        .containsSubsequence("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch")
+        .contains("-D" + BenchCommand.CHILD + "=true")
+        .endsWith("bench", "monitor", "--json", dir.resolve("m.json").toString(), "--quick");
+    assertThat(bench.command(BenchCommand.Target.overhead, dir.resolve("o.json")))
+        .doesNotContain("-XX:+AlwaysPreTouch")
+        .contains("-D" + BenchCommand.CHILD + "=true");
+    assertThat(BenchCommand.monitorHeap(false))
+        .containsExactly("-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch");
   }
 
   /** {@code bench all} runs each benchmark in a JVM of its own and merges their figures. */
