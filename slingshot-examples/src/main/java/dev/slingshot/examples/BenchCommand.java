@@ -146,20 +146,13 @@ final class BenchCommand implements Callable<Integer> {
    * then, for the monitor, a fixed heap touched at start ({@link #monitorHeap}).
    */
   List<String> command(Target t, Path figures) {
-    List<String> command = new ArrayList<>();
-    command.add(
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    List<String> options =
+        new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
     if (t == Target.monitor) {
-      command.addAll(monitorHeap(quick));
+      options.addAll(monitorHeap(quick));
     }
-    command.add("-D" + CHILD + "=true");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Slingshot.class.getName());
+    options.add("-D" + CHILD + "=true");
+    List<String> command = Slingshot.inNewJvm(options);
     command.add("bench");
     command.add(t.name());
     command.add("--json");

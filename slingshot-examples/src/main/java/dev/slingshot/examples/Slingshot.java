@@ -1,5 +1,8 @@
 package dev.slingshot.examples;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -36,6 +39,25 @@ public final class Slingshot implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /**
+   * The start of a command line that runs this command line in a new JVM: this JVM's {@code java},
+   * then {@code options}, this class path and this class; the caller adds the subcommand and its
+   * arguments.
+   */
+  static List<String> inNewJvm(List<String> options) {
+    List<String> command = new ArrayList<>();
+    command.add(
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(options);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Slingshot.class.getName());
+    return command;
   }
 
   static final class Version implements CommandLine.IVersionProvider {

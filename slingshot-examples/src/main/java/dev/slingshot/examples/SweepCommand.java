@@ -243,19 +243,16 @@ final class SweepCommand implements Callable<Integer> {
       throws IOException, InterruptedException {
     Path pointDir = dir.resolve(p.name());
     Files.createDirectories(pointDir);
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    List<String> options = new ArrayList<>();
     String dataDir = System.getProperty(FashionMnist.DIR_PROPERTY);
     if (dataDir != null) {
-      cmd.add("-D" + FashionMnist.DIR_PROPERTY + "=" + dataDir);
+      options.add("-D" + FashionMnist.DIR_PROPERTY + "=" + dataDir);
     }
-    cmd.add("-Dai.djl.offline=true");
-    cmd.add("-Dai.djl.pytorch.num_threads=1");
-    cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
-    cmd.add("-Djava.awt.headless=true");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Slingshot.class.getName());
+    options.add("-Dai.djl.offline=true");
+    options.add("-Dai.djl.pytorch.num_threads=1");
+    options.add("-Dai.djl.pytorch.num_interop_threads=1");
+    options.add("-Djava.awt.headless=true");
+    List<String> cmd = Slingshot.inNewJvm(options);
     cmd.add("run");
     cmd.add(e.id());
     cmd.add("--no-progress");
