@@ -335,9 +335,11 @@ public final class OverheadBench {
    * Untimed warm-up of a full benchmark (at least {@value #FULL_WARMUP_FROM} timed steps): {@value
    * #WARMUP_STEPS} steps of each loop, or {@value #WARMUP_SECONDS} s. DJL's own training step
    * reaches its steady speed only after about 12,500 steps: on the 2-core CPU the plain 40-128-2
-   * MLP step took 361-431 µs per step before and 224-312 µs after, in six runs ({@link
-   * #plainBlocks}, one PyTorch thread; not the JIT's compilations, see the README's Benchmarks). A
-   * ratio taken before that divides by a step that no long training run sees.
+   * MLP step took 368-396 µs per step before and 229-286 µs after, in three runs ({@link
+   * #plainBlocks}, one PyTorch thread). Until then its Java garbage fills the young generation for
+   * the first time, and on that virtual machine the first write to a page costs about 12.5 µs; with
+   * {@code -XX:+AlwaysPreTouch} the step is at speed from its third block (see the README's
+   * Benchmarks). A ratio taken before that divides by a step that no long training run sees.
    */
   static final int WARMUP_STEPS = 15_000;
 
