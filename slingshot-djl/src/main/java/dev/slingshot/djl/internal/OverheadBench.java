@@ -97,27 +97,25 @@ public final class OverheadBench {
 
   /** {@link #mlp(int, int)} with the given options for the instrumented run. */
   public static Result mlp(int chunkSteps, int chunks, SlingshotOptions options) {
-    return run(40, 128, 2, 32, chunkSteps, chunks, options);
+    return mlp(chunkSteps, chunks, options, 0).result();
   }
 
-  static Result run(
-      int in,
-      int hidden,
-      int out,
-      int batch,
-      int chunkSteps,
-      int chunks,
-      SlingshotOptions options) {
+  /**
+   * The MLP comparison ({@link #compare}), each timed step timed on its own when {@code period >
+   * 0}.
+   */
+  private static Timed mlp(int chunkSteps, int chunks, SlingshotOptions options, int period) {
     try (NDManager manager = NDManager.newBaseManager()) {
-      ArrayDataset data = mlpData(manager, in, out, batch);
+      ArrayDataset data = mlpData(manager, 40, 2, 32);
       return compare(
-          () -> mlpBlock(hidden, out),
-          new Shape(1, in),
+          () -> mlpBlock(128, 2),
+          new Shape(1, 40),
           data,
           OverheadBench::config,
           options,
           chunkSteps,
-          chunks);
+          chunks,
+          period);
     }
   }
 
@@ -254,19 +252,7 @@ public final class OverheadBench {
               + " steps, was "
               + period);
     }
-    try (NDManager manager = NDManager.newBaseManager()) {
-      ArrayDataset data = mlpData(manager, 40, 2, 32);
-      return compare(
-              () -> mlpBlock(128, 2),
-              new Shape(1, 40),
-              data,
-              OverheadBench::config,
-              options,
-              chunkSteps,
-              chunks,
-              period)
-          .cycle();
-    }
+    return mlp(chunkSteps, chunks, options, period).cycle();
   }
 
   /** A comparison's figures, and its {@link Cycle} when asked for (else null). */
