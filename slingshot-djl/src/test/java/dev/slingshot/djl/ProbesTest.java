@@ -339,6 +339,33 @@ class ProbesTest {
   void probe16BenchRuns() {
     OverheadBench.Result r = OverheadBench.probe16Mlp(16, 2);
     assertThat(r.ratio()).isPositive().isFinite();
+    // Two timed chunks of 16 steps on each side: two probes, each at least one product per
+    // Lanczos run.
+    assertThat(r.probes()).isEqualTo(2);
+    assertThat(r.probe().millis()).isPositive().isFinite();
+    assertThat(r.probe().lambdaIterations()).isGreaterThanOrEqualTo(1);
+    assertThat(r.probe().preconditionedIterations()).isGreaterThanOrEqualTo(1);
+    assertThat(OverheadBench.mlp(10, 2).probes()).isZero();
+  }
+
+  /** The benchmarks train on the same data in every run (so their probes take the same steps). */
+  @Test
+  void benchDataIsTheSameEveryTime() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      ArrayDataset a = OverheadBench.mlpData(manager, 40, 2, 32);
+      manager.randomNormal(new Shape(100)); // moves the engine's generator on
+      ArrayDataset b = OverheadBench.mlpData(manager, 40, 2, 32);
+      for (int i = 0; i < 2; i++) {
+        NDArray x = a.get(manager, i).getData().singletonOrThrow();
+        NDArray y = b.get(manager, i).getData().singletonOrThrow();
+        assertThat(y.toFloatArray()).containsExactly(x.toFloatArray());
+        assertThat(b.get(manager, i).getLabels().singletonOrThrow().toFloatArray())
+            .containsExactly(a.get(manager, i).getLabels().singletonOrThrow().toFloatArray());
+      }
+      // Not a constant: rows differ.
+      assertThat(a.get(manager, 0).getData().singletonOrThrow().toFloatArray())
+          .isNotEqualTo(a.get(manager, 1).getData().singletonOrThrow().toFloatArray());
+    }
   }
 
   private static DefaultTrainingConfig adamConfig(Loss loss, float lr) {

@@ -54,6 +54,10 @@ final class DjlBench {
     put(f, "overhead_probe16_mlp_ratio", probes.ratio());
     // The plain step of that comparison: the ratio moves with it (a probe costs about the same).
     put(f, "plain_probe16_mlp_ms_per_step", probes.plainMsPerStep());
+    // What the probes of the timed chunks cost, and the products that decide it.
+    put(f, "probe16_mlp_probe_ms", probes.probe().millis());
+    put(f, "probe16_mlp_lambda_iterations", probes.probe().lambdaIterations());
+    put(f, "probe16_mlp_preconditioned_iterations", probes.probe().preconditionedIterations());
     withThreads(2);
     OverheadBench.Result transformer =
         transformer(

@@ -77,6 +77,9 @@ class BenchCommandTest {
       "overhead_cheap_mlp_ratio",
       "overhead_probe16_mlp_ratio",
       "plain_probe16_mlp_ms_per_step",
+      "probe16_mlp_probe_ms",
+      "probe16_mlp_lambda_iterations",
+      "probe16_mlp_preconditioned_iterations",
       "overhead_cheap_transformer_ratio",
       "overhead_probe16_transformer_ratio"
     };

@@ -19,6 +19,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
 import dev.slingshot.core.ProbeSchedule;
+import dev.slingshot.djl.ProbeMeasurement;
 import dev.slingshot.djl.Slingshot;
 import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
@@ -44,9 +45,33 @@ public final class OverheadBench {
    * @param instrumentedMsPerStep the same for the instrumented run
    * @param ratio total instrumented time over total plain time
    * @param medianChunkRatio the median over chunks of the per-chunk ratio
+   * @param probes the second-order probes that ran in the timed chunks
+   * @param probe their means over the timed chunks (all NaN without probes)
    */
   public record Result(
-      double plainMsPerStep, double instrumentedMsPerStep, double ratio, double medianChunkRatio) {}
+      double plainMsPerStep,
+      double instrumentedMsPerStep,
+      double ratio,
+      double medianChunkRatio,
+      long probes,
+      ProbeMeans probe) {}
+
+  /**
+   * Means over the second-order probes of a comparison's timed chunks: what a probe cost, and the
+   * Hessian-vector products that decide it. The workload is fixed (the data and both models are
+   * seeded, the warm-up is a number of steps), so two runs on one machine take the same products
+   * and differ only in how fast the machine ran them.
+   *
+   * @param millis the probe's wall-clock milliseconds ({@link
+   *     dev.slingshot.djl.ProbeMeasurement#millis})
+   * @param lambdaIterations the Lanczos iterations of λmax (one product each)
+   * @param preconditionedIterations the Lanczos iterations of the preconditioned sharpness
+   */
+  public record ProbeMeans(
+      double millis, double lambdaIterations, double preconditionedIterations) {
+
+    static final ProbeMeans NONE = new ProbeMeans(Double.NaN, Double.NaN, Double.NaN);
+  }
 
   /**
    * The cheap-tier overhead on the issue's MLP: 40-128-2, ReLU, batch 32, AdamW, softmax cross
@@ -273,11 +298,24 @@ public final class OverheadBench {
       plainModel.setBlock(block.get());
       instModel.setBlock(block.get());
       Slingshot slingshot = Slingshot.attach(config.get(), options);
+      // Sums over the timed chunks' probes: count, ms, λmax and preconditioned iterations.
+      double[] probes = new double[4];
+      boolean[] timing = new boolean[1];
+      slingshot.onEvent(
+          e -> {
+            if (timing[0] && e instanceof ProbeMeasurement m) {
+              probes[0]++;
+              probes[1] += m.millis();
+              probes[2] += m.value(ProbeMeasurement.LAMBDA_ITERATIONS).orElse(Double.NaN);
+              probes[3] += m.preconditionedIterations();
+            }
+          });
       try (Trainer plain = trainer(plainModel, config.get(), inputShape);
           Trainer inst = trainer(instModel, slingshot.config(), inputShape)) {
         Loop p = new Loop(plain, data);
         Loop q = new Loop(inst, data);
         warmUp(p, q, chunkSteps, (long) chunkSteps * chunks);
+        timing[0] = true;
         if (period > 0) {
           p.timeEachStep(period);
           q.timeEachStep(period);
@@ -302,12 +340,18 @@ public final class OverheadBench {
         if (slingshot.internalFailures() > 0) {
           throw new IllegalStateException("diagnostics failed during the benchmark");
         }
+        timing[0] = false;
+        long n = (long) probes[0];
         Result result =
             new Result(
                 median(pt) / chunkSteps * 1e3,
                 median(qt) / chunkSteps * 1e3,
                 sumQ / sumP,
-                median(ratios));
+                median(ratios),
+                n,
+                n == 0
+                    ? ProbeMeans.NONE
+                    : new ProbeMeans(probes[1] / n, probes[2] / n, probes[3] / n));
         return new Timed(
             result,
             period > 0
@@ -319,17 +363,18 @@ public final class OverheadBench {
 
   /**
    * Untimed warm-up of a full benchmark (at least {@value #FULL_WARMUP_FROM} timed steps): {@value
-   * #WARMUP_STEPS} steps of each loop, or {@value #WARMUP_SECONDS} s. DJL's own training step
-   * reaches its steady speed only after about 12,500 steps: on the 2-core CPU the plain 40-128-2
-   * MLP step took 368-396 µs per step before and 229-286 µs after, in three runs ({@link
-   * #plainBlocks}, one PyTorch thread). Until then its Java garbage fills the young generation for
-   * the first time, and on that virtual machine the first write to a page costs about 12.5 µs; with
-   * {@code -XX:+AlwaysPreTouch} the step is at speed from its third block (see the README's
-   * Benchmarks). A ratio taken before that divides by a step that no long training run sees.
+   * #WARMUP_STEPS} steps of each loop, however long they take, so that the timed chunks always
+   * train the same stretch of the same run: the probes' iteration counts, and with them the probe
+   * tier's cost, change along training, and a warm-up capped in seconds (20 s until now) ended
+   * earlier in training on a slower run. DJL's own training step reaches its steady speed only
+   * after about 12,500 steps: on the 2-core CPU the plain 40-128-2 MLP step took 368-396 µs per
+   * step before and 229-286 µs after, in three runs ({@link #plainBlocks}, one PyTorch thread).
+   * Until then its Java garbage fills the young generation for the first time, and on that virtual
+   * machine the first write to a page costs about 12.5 µs; with {@code -XX:+AlwaysPreTouch} the
+   * step is at speed from its third block (see the README's Benchmarks). A ratio taken before that
+   * divides by a step that no long training run sees.
    */
   static final int WARMUP_STEPS = 15_000;
-
-  static final double WARMUP_SECONDS = 20;
 
   /** Timed steps from which a comparison is a full benchmark, with the full warm-up. */
   static final int FULL_WARMUP_FROM = 1_000;
@@ -340,17 +385,17 @@ public final class OverheadBench {
   static final double SHORT_WARMUP_SECONDS = 3;
 
   /**
-   * Runs both loops untimed, alternating chunks, until each has taken the warm-up's steps or its
-   * seconds have passed (at least one chunk each): {@link #WARMUP_STEPS} or {@link #WARMUP_SECONDS}
-   * before a full benchmark of {@code timedSteps} steps, {@link #SHORT_WARMUP_STEPS} or {@link
-   * #SHORT_WARMUP_SECONDS} before a shorter one. The instrumented loop's measured-step code runs
-   * once every {@code measureEvery} steps, so the JIT compiles it ten times later than the per-step
-   * code.
+   * Runs both loops untimed, alternating chunks (at least one chunk each): {@link #WARMUP_STEPS}
+   * steps before a full benchmark of {@code timedSteps} steps; before a shorter one, {@link
+   * #SHORT_WARMUP_STEPS} steps or {@link #SHORT_WARMUP_SECONDS} s, whichever comes first (a
+   * transformer step takes tens of milliseconds on the CPU). The instrumented loop's measured-step
+   * code runs once every {@code measureEvery} steps, so the JIT compiles it ten times later than
+   * the per-step code.
    */
   private static void warmUp(Loop p, Loop q, int chunkSteps, long timedSteps) {
     boolean full = timedSteps >= FULL_WARMUP_FROM;
     int target = full ? WARMUP_STEPS : SHORT_WARMUP_STEPS;
-    double seconds = full ? WARMUP_SECONDS : SHORT_WARMUP_SECONDS;
+    double seconds = full ? Double.POSITIVE_INFINITY : SHORT_WARMUP_SECONDS;
     long start = System.nanoTime();
     int steps = 0;
     do {
@@ -360,8 +405,18 @@ public final class OverheadBench {
     } while (steps < target && (System.nanoTime() - start) / 1e9 < seconds);
   }
 
-  /** 16 batches of random inputs and class labels for the benchmark MLP. */
-  private static ArrayDataset mlpData(NDManager manager, int in, int out, int batch) {
+  /** The engine's random seed for {@link #mlpData}. */
+  static final int DATA_SEED = 1;
+
+  /**
+   * 16 batches of random inputs and class labels for the benchmark MLP, the same in every run:
+   * drawn after seeding the engine with {@value #DATA_SEED}. Unseeded, every run trained on other
+   * data, and its probes took other numbers of products: 4.0 to 7.0 preconditioned Lanczos
+   * iterations a probe, on average, in three runs of {@code OverheadBench probe16} on the 2-core
+   * CPU, and the probe ratio read 1.98 at 4.0 and 2.13-2.17 at 6.5-7.0.
+   */
+  public static ArrayDataset mlpData(NDManager manager, int in, int out, int batch) {
+    Engine.getInstance().setRandomSeed(DATA_SEED);
     return new ArrayDataset.Builder()
         .setData(manager.randomNormal(new Shape(batch * 16L, in)))
         .optLabels(
@@ -523,13 +578,18 @@ public final class OverheadBench {
       Result r = probe16Mlp(steps, rounds);
       System.out.printf(
           "overhead_probe16_mlp_ratio %.4f (median chunk ratio %.4f; plain %.4f ms/step,"
-              + " with probes %.4f ms/step; %d x %d steps)%n",
+              + " with probes %.4f ms/step; %d x %d steps; %d probes: %.3f ms, %.2f λmax and %.2f"
+              + " preconditioned Lanczos iterations on average)%n",
           r.ratio(),
           r.medianChunkRatio(),
           r.plainMsPerStep(),
           r.instrumentedMsPerStep(),
           rounds,
-          steps);
+          steps,
+          r.probes(),
+          r.probe().millis(),
+          r.probe().lambdaIterations(),
+          r.probe().preconditionedIterations());
       return;
     }
     int chunkSteps = args.length > 0 ? Integer.parseInt(args[0]) : 200;
