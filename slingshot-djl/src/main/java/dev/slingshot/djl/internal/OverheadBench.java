@@ -58,9 +58,9 @@ public final class OverheadBench {
 
   /**
    * Means over the second-order probes of a comparison's timed chunks: what a probe cost, and the
-   * Hessian-vector products that decide it. The workload is fixed (the data and both models are
-   * seeded, the warm-up is a number of steps), so two runs on one machine take the same products
-   * and differ only in how fast the machine ran them.
+   * Hessian-vector products that decide it. The MLP comparisons train a fixed workload (seeded data
+   * and models, a warm-up of 15,000 steps with no time limit), so two of their runs on one machine
+   * take the same products and differ only in how fast the machine ran them.
    *
    * @param millis the probe's wall-clock milliseconds ({@link
    *     dev.slingshot.djl.ProbeMeasurement#millis})
