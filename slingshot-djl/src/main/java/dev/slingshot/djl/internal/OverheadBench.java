@@ -20,6 +20,7 @@ import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
 import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.djl.ProbeMeasurement;
+import dev.slingshot.djl.ProbeQuantity;
 import dev.slingshot.djl.Slingshot;
 import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
@@ -524,11 +525,13 @@ public final class OverheadBench {
 
   /**
    * Prints the MLP figures: {@code OverheadBench [chunkSteps] [chunks] [measureEvery]}, or {@code
-   * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier, or {@code OverheadBench growth
-   * [probes]} for native memory over whole probes, checkpoint by checkpoint, or {@code
-   * OverheadBench blocks [steps] [block]} for the plain MLP's speed block by block ({@link
-   * #plainBlocks}), or {@code OverheadBench cycle [probe16|cheap] [chunkSteps] [chunks]} for the
-   * instrumented step's time by position in its tiers' cycle ({@link #mlpCycle}).
+   * OverheadBench probe16 [chunkSteps] [chunks]} for the probe tier, or {@code OverheadBench probes
+   * EVERY all|QUANTITY[,QUANTITY...] [chunks]} for probes of those {@link ProbeQuantity quantities}
+   * every EVERY steps (chunks of 10 × EVERY steps), or {@code OverheadBench growth [probes]} for
+   * native memory over whole probes, checkpoint by checkpoint, or {@code OverheadBench blocks
+   * [steps] [block]} for the plain MLP's speed block by block ({@link #plainBlocks}), or {@code
+   * OverheadBench cycle [probe16|cheap] [chunkSteps] [chunks]} for the instrumented step's time by
+   * position in its tiers' cycle ({@link #mlpCycle}).
    */
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("blocks")) {
@@ -575,21 +578,30 @@ public final class OverheadBench {
     if (args.length > 0 && args[0].equals("probe16")) {
       int steps = args.length > 1 ? Integer.parseInt(args[1]) : 160;
       int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-      Result r = probe16Mlp(steps, rounds);
-      System.out.printf(
-          "overhead_probe16_mlp_ratio %.4f (median chunk ratio %.4f; plain %.4f ms/step,"
-              + " with probes %.4f ms/step; %d x %d steps; %d probes: %.3f ms, %.2f λmax and %.2f"
-              + " preconditioned Lanczos iterations on average)%n",
-          r.ratio(),
-          r.medianChunkRatio(),
-          r.plainMsPerStep(),
-          r.instrumentedMsPerStep(),
+      printProbes("overhead_probe16_mlp_ratio", probe16Mlp(steps, rounds), rounds, steps);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("probes")) {
+      if (args.length < 3) {
+        throw new IllegalArgumentException(
+            "usage: OverheadBench probes EVERY all|QUANTITY[,QUANTITY...] [chunks]");
+      }
+      int every = Integer.parseInt(args[1]);
+      int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+      SlingshotOptions.Builder b =
+          SlingshotOptions.custom().probes(ProbeSchedule.everySteps(every));
+      if (!args[2].equals("all")) {
+        b.probeQuantities(
+            Arrays.stream(args[2].split(","))
+                .map(OverheadBench::quantity)
+                .toArray(ProbeQuantity[]::new));
+      }
+      int steps = 10 * every;
+      printProbes(
+          "probes every " + every + " (" + args[2] + ") MLP ratio",
+          mlp(steps, rounds, b.build()),
           rounds,
-          steps,
-          r.probes(),
-          r.probe().millis(),
-          r.probe().lambdaIterations(),
-          r.probe().preconditionedIterations());
+          steps);
       return;
     }
     int chunkSteps = args.length > 0 ? Integer.parseInt(args[0]) : 200;
@@ -606,5 +618,39 @@ public final class OverheadBench {
         r.instrumentedMsPerStep(),
         chunks,
         chunkSteps);
+  }
+
+  /** The quantity named {@code name} (any case). */
+  static ProbeQuantity quantity(String name) {
+    try {
+      return ProbeQuantity.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "unknown probe quantity '"
+              + name
+              + "'; expected all or one or more of "
+              + Arrays.toString(ProbeQuantity.values())
+              + ", separated by commas",
+          e);
+    }
+  }
+
+  /** Prints a probe comparison's ratio and its probes' means. */
+  private static void printProbes(String label, Result r, int rounds, int steps) {
+    System.out.printf(
+        "%s %.4f (median chunk ratio %.4f; plain %.4f ms/step, with probes %.4f ms/step; %d x %d"
+            + " steps; %d probes: %.3f ms, %.2f λmax and %.2f preconditioned Lanczos iterations on"
+            + " average)%n",
+        label,
+        r.ratio(),
+        r.medianChunkRatio(),
+        r.plainMsPerStep(),
+        r.instrumentedMsPerStep(),
+        rounds,
+        steps,
+        r.probes(),
+        r.probe().millis(),
+        r.probe().lambdaIterations(),
+        r.probe().preconditionedIterations());
   }
 }
