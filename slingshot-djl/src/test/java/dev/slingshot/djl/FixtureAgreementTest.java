@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,6 +46,8 @@ class FixtureAgreementTest {
       NDList hv = probe.hessianVectorProduct(loss, f.params, f.v);
       NDList hvReused;
       NDList hvReusedAgain;
+      // The loss's graph must survive a garbage collection (see HvpFixture's scalar operands).
+      collectAndOverwriteFreedMemory();
       try (GradientGraphHvp h = probe.exactReusingGradient(loss, f.params)) {
         hvReused = h.apply(f.v);
         hvReusedAgain = h.apply(f.v); // on the retained gradient graph
@@ -74,6 +77,21 @@ class FixtureAgreementTest {
       assertThat(pairError).isZero();
       assertThat(reusedError).isLessThanOrEqualTo(1e-5);
       assertThat(againError).isZero();
+    }
+  }
+
+  /**
+   * A garbage collection, then direct buffers filled with 0xFF bytes (a NaN in float32), so that
+   * memory freed by the collection and still read by a tensor shows up as NaN.
+   */
+  private static void collectAndOverwriteFreedMemory() {
+    System.gc();
+    ByteBuffer[] buffers = new ByteBuffer[64];
+    for (int i = 0; i < buffers.length; i++) {
+      buffers[i] = ByteBuffer.allocateDirect(4096);
+      while (buffers[i].hasRemaining()) {
+        buffers[i].put((byte) 0xFF);
+      }
     }
   }
 }
