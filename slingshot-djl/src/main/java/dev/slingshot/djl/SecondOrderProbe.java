@@ -13,6 +13,7 @@ import ai.djl.training.optimizer.Optimizer;
 import dev.slingshot.core.EffectiveStepSize;
 import dev.slingshot.core.Eigenpair;
 import dev.slingshot.core.HessianVectorProduct;
+import dev.slingshot.core.Lanczos;
 import dev.slingshot.core.PreconditionedSharpness;
 import dev.slingshot.core.UpdateSharpness;
 import java.util.ArrayList;
@@ -200,11 +201,12 @@ final class SecondOrderProbe implements AutoCloseable {
                 warmStart != null
                     ? warmStart
                     : space.randomLike(
-                        keep.zeros(new Shape(total), type, device), options.lanczos().seed());
+                        keep.zeros(new Shape(total), type, device),
+                        options.preconditionedLanczos().seed());
             try {
               TorchScriptHvp.AdamTop r =
                   fused.preconditioned(
-                      options.lanczos(),
+                      options.preconditionedLanczos(),
                       q0,
                       warmStart != null,
                       layout.names,
@@ -239,7 +241,11 @@ final class SecondOrderProbe implements AutoCloseable {
                   fused != null
                       ? fusedTop(fused, space, d, matches(warmPreconditioned, d), d, null).top()
                       : PreconditionedSharpness.topEigenpair(
-                          options.lanczos(), space, h, d, matches(warmPreconditioned, d));
+                          options.preconditionedLanczos(),
+                          space,
+                          h,
+                          d,
+                          matches(warmPreconditioned, d));
             }
           }
           if (am != null && effective && !Double.isNaN(lambdaMax)) {
@@ -320,13 +326,13 @@ final class SecondOrderProbe implements AutoCloseable {
       NDArray warm,
       NDArray sqrtD,
       NDArray update) {
-    NDArray start = warm != null ? warm : space.randomLike(like, options.lanczos().seed());
+    Lanczos settings = sqrtD == null ? options.lanczos() : options.preconditionedLanczos();
+    NDArray start = warm != null ? warm : space.randomLike(like, settings.seed());
     try {
       return update != null
-          ? fused.lanczosWithUpdate(options.lanczos(), start, warm != null, update, keep)
+          ? fused.lanczosWithUpdate(settings, start, warm != null, update, keep)
           : new TorchScriptHvp.TopAndUpdate(
-              fused.lanczos(options.lanczos(), start, sqrtD, warm != null, keep),
-              OptionalDouble.empty());
+              fused.lanczos(settings, start, sqrtD, warm != null, keep), OptionalDouble.empty());
     } finally {
       if (start != warm) {
         start.close();

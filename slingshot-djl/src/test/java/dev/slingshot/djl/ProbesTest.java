@@ -149,16 +149,8 @@ class ProbesTest {
                   .probeBatch(new NDList(x), new NDList(y))
                   .failFast(true)
                   .build());
-      List<ProbeMeasurement> seen = new ArrayList<>();
-      slingshot.onEvent(
-          e -> {
-            if (e instanceof ProbeMeasurement m) {
-              seen.add(m);
-            }
-          });
-      try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 1)) {
-        Fixtures.train(trainer, Fixtures.data(manager, 64, Fixtures.IN, 16, 1), 12);
-      }
+      List<ProbeMeasurement> seen = probesOf(slingshot);
+      trainTestMlp(model, slingshot, manager, 12);
       assertThat(seen).extracting(ProbeMeasurement::step).containsExactly(4L, 8L, 12L);
       assertThat(x.isReleased()).isFalse();
       for (ProbeMeasurement m : seen) {
@@ -225,6 +217,7 @@ class ProbesTest {
               SlingshotOptions.custom()
                   .probes(ProbeSchedule.everySteps(3))
                   .lanczos(Lanczos.custom().tolerance(1e-7).build())
+                  .preconditionedLanczos(Lanczos.custom().tolerance(1e-7).build())
                   .failFast(true)
                   .build());
       Snapshots snap = new Snapshots(model, slingshot);
@@ -288,6 +281,84 @@ class ProbesTest {
         assertThat(m.value(ProbeMeasurement.PRECONDITIONED_SHARPNESS).getAsDouble())
             .isCloseTo(pre, within(1e-4 * pre));
       }
+    }
+  }
+
+  /**
+   * The preconditioned sharpness runs Lanczos with settings of its own: along the same training
+   * run, a tight tolerance there leaves λmax as it was bit for bit, takes more products, and lands
+   * within the default tolerance's bound (1%) of the default's value.
+   */
+  @Test
+  void thePreconditionedSharpnessHasItsOwnLanczosSettings() {
+    SlingshotOptions defaults = SlingshotOptions.ofDefaults();
+    assertThat(defaults.lanczos().tolerance()).isEqualTo(Lanczos.DEFAULT_TOLERANCE);
+    assertThat(defaults.preconditionedLanczos().tolerance())
+        .isEqualTo(SlingshotOptions.DEFAULT_PRECONDITIONED_TOLERANCE)
+        .isEqualTo(1e-2);
+    assertThat(defaults.preconditionedLanczos().maxIterations())
+        .isEqualTo(Lanczos.DEFAULT_MAX_ITERATIONS);
+    assertThatThrownBy(() -> SlingshotOptions.custom().preconditionedLanczos(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("preconditioned");
+
+    List<ProbeMeasurement> byDefault = adamProbes(SlingshotOptions.custom());
+    List<ProbeMeasurement> tight =
+        adamProbes(
+            SlingshotOptions.custom()
+                .preconditionedLanczos(Lanczos.custom().tolerance(1e-7).build()));
+    assertThat(byDefault).extracting(ProbeMeasurement::step).containsExactly(4L, 8L, 12L);
+    assertThat(tight).extracting(ProbeMeasurement::step).containsExactly(4L, 8L, 12L);
+    int fewer = 0;
+    for (int i = 0; i < byDefault.size(); i++) {
+      ProbeMeasurement d = byDefault.get(i);
+      ProbeMeasurement t = tight.get(i);
+      assertThat(d.value(ProbeMeasurement.LAMBDA_MAX))
+          .isEqualTo(t.value(ProbeMeasurement.LAMBDA_MAX));
+      double reference = t.value(ProbeMeasurement.PRECONDITIONED_SHARPNESS).getAsDouble();
+      assertThat(d.value(ProbeMeasurement.PRECONDITIONED_SHARPNESS).getAsDouble())
+          .isCloseTo(reference, within(1e-2 * reference));
+      assertThat(d.preconditionedIterations()).isLessThanOrEqualTo(t.preconditionedIterations());
+      fewer += d.preconditionedIterations() < t.preconditionedIterations() ? 1 : 0;
+    }
+    assertThat(fewer).isPositive();
+  }
+
+  /**
+   * The probes of 13 steps of the test MLP with Adam and {@code options}, a probe every 4 steps
+   * (the probe of step 12 runs at the batch of step 13).
+   */
+  private static List<ProbeMeasurement> adamProbes(SlingshotOptions.Builder options) {
+    try (Model model = Fixtures.mlp();
+        NDManager manager = NDManager.newBaseManager()) {
+      Slingshot slingshot =
+          Slingshot.attach(
+              adamConfig(Loss.softmaxCrossEntropyLoss(), 0.01f),
+              options.probes(ProbeSchedule.everySteps(4)).failFast(true).build());
+      List<ProbeMeasurement> seen = probesOf(slingshot);
+      trainTestMlp(model, slingshot, manager, 13);
+      return seen;
+    }
+  }
+
+  /** The probe measurements {@code slingshot} publishes from now on, in order. */
+  private static List<ProbeMeasurement> probesOf(Slingshot slingshot) {
+    List<ProbeMeasurement> seen = new ArrayList<>();
+    slingshot.onEvent(
+        e -> {
+          if (e instanceof ProbeMeasurement m) {
+            seen.add(m);
+          }
+        });
+    return seen;
+  }
+
+  /**
+   * Trains the test MLP {@code steps} steps on the seeded test data, attached to {@code slingshot}.
+   */
+  private static void trainTestMlp(Model model, Slingshot slingshot, NDManager manager, int steps) {
+    try (Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 1)) {
+      Fixtures.train(trainer, Fixtures.data(manager, 64, Fixtures.IN, 16, 1), steps);
     }
   }
 

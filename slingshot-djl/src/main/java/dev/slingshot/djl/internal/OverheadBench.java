@@ -18,15 +18,19 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
+import dev.slingshot.core.Lanczos;
 import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.djl.ProbeMeasurement;
 import dev.slingshot.djl.ProbeQuantity;
 import dev.slingshot.djl.Slingshot;
 import dev.slingshot.djl.SlingshotOptions;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Internal, not API: the cheap-tier overhead benchmark behind {@code ./slingshot bench overhead}.
@@ -406,6 +410,161 @@ public final class OverheadBench {
     } while (steps < target && (System.nanoTime() - start) / 1e9 < seconds);
   }
 
+  /**
+   * The probes along the probe16 benchmark's training run with {@code options} for the probes: the
+   * instrumented MLP of {@link #probe16Mlp} on its own (the same data, seeds and optimizer, no
+   * plain twin, nothing timed), trained {@code warmUp} steps and then {@code steps} more; the probe
+   * measurements of those last steps, in order. The probes leave training untouched, so runs with
+   * other Lanczos settings see the same parameters at the same steps.
+   */
+  static List<ProbeMeasurement> probe16Run(SlingshotOptions options, int warmUp, int steps) {
+    try (NDManager manager = NDManager.newBaseManager();
+        Model model = Model.newInstance("bench-probe-values")) {
+      ArrayDataset data = mlpData(manager, 40, 2, 32);
+      model.setBlock(mlpBlock(128, 2));
+      Slingshot slingshot = Slingshot.attach(config(), options);
+      List<ProbeMeasurement> seen = new ArrayList<>();
+      slingshot.onEvent(
+          e -> {
+            if (e instanceof ProbeMeasurement m
+                && m.step() > warmUp
+                && m.step() <= warmUp + steps) {
+              seen.add(m);
+            }
+          });
+      try (Trainer trainer = trainer(model, slingshot.config(), new Shape(1, 40))) {
+        // One step more: a probe due at the last step runs at the next batch.
+        new Loop(trainer, data).run(warmUp + steps + 1);
+      }
+      if (slingshot.internalFailures() > 0) {
+        throw new IllegalStateException("diagnostics failed during the run");
+      }
+      return seen;
+    }
+  }
+
+  /**
+   * How far one probe value of a run lies from a reference run's, probe by probe: relative errors
+   * |x − ref|/|ref|, and the mean Lanczos iterations the run took for it.
+   *
+   * @param higher probes whose value lies above the reference's (a Ritz value is at most λmax in
+   *     exact arithmetic: a value above a converged reference is rounding)
+   * @param identical probes whose value equals the reference's bit for bit
+   */
+  record Agreement(
+      int probes,
+      double meanIterations,
+      double medianError,
+      double maxError,
+      int aboveOnePerMille,
+      int higher,
+      int identical) {
+
+    static Agreement of(
+        List<ProbeMeasurement> run,
+        List<ProbeMeasurement> reference,
+        String key,
+        ToDoubleFunction<ProbeMeasurement> iterations) {
+      if (run.size() != reference.size()) {
+        throw new IllegalStateException(
+            run.size() + " probes against " + reference.size() + " in the reference run");
+      }
+      int n = run.size();
+      double[] errors = new double[n];
+      double sumIterations = 0;
+      int above = 0;
+      int higher = 0;
+      int identical = 0;
+      for (int i = 0; i < n; i++) {
+        ProbeMeasurement m = run.get(i);
+        ProbeMeasurement r = reference.get(i);
+        if (m.step() != r.step()) {
+          throw new IllegalStateException("probe at step " + m.step() + " against " + r.step());
+        }
+        double x = m.value(key).orElse(Double.NaN);
+        double ref = r.value(key).orElse(Double.NaN);
+        errors[i] = Math.abs(x - ref) / Math.abs(ref);
+        above += errors[i] > 1e-3 ? 1 : 0;
+        higher += x > ref ? 1 : 0;
+        identical += x == ref ? 1 : 0;
+        sumIterations += iterations.applyAsDouble(m);
+      }
+      return new Agreement(
+          n,
+          sumIterations / n,
+          median(errors),
+          Arrays.stream(errors).max().orElse(Double.NaN),
+          above,
+          higher,
+          identical);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "%d probes, %.2f iterations on average; relative error against the reference: median"
+              + " %.2g, max %.2g, %d above 1e-3; %d values above the reference's",
+          probes, meanIterations, medianError, maxError, aboveOnePerMille, higher);
+    }
+  }
+
+  /**
+   * Prints how the default tolerances compare with tighter ones along the probe16 benchmark's run
+   * ({@link #probe16Run}, {@value #WARMUP_STEPS} steps then {@code steps}): λmax at its default
+   * tolerance, and the preconditioned sharpness at its default ({@value
+   * SlingshotOptions#DEFAULT_PRECONDITIONED_TOLERANCE}) and at λmax's (1e-3), each against a
+   * reference run with both at 1e-6.
+   */
+  static void printAccuracy(int warmUp, int steps) {
+    SlingshotOptions defaults = probe16Options();
+    Lanczos tight = Lanczos.custom().tolerance(1e-6).maxIterations(300).build();
+    List<ProbeMeasurement> run = probe16Run(defaults, warmUp, steps);
+    List<ProbeMeasurement> oneTolerance =
+        probe16Run(
+            SlingshotOptions.custom()
+                .probes(ProbeSchedule.everySteps(PROBE_EVERY))
+                .preconditionedLanczos(defaults.lanczos())
+                .build(),
+            warmUp,
+            steps);
+    List<ProbeMeasurement> reference =
+        probe16Run(
+            SlingshotOptions.custom()
+                .probes(ProbeSchedule.everySteps(PROBE_EVERY))
+                .lanczos(tight)
+                .preconditionedLanczos(tight)
+                .build(),
+            warmUp,
+            steps);
+    ToDoubleFunction<ProbeMeasurement> lambdaIterations =
+        m -> m.value(ProbeMeasurement.LAMBDA_ITERATIONS).orElse(Double.NaN);
+    ToDoubleFunction<ProbeMeasurement> preIterations = ProbeMeasurement::preconditionedIterations;
+    String lambda = ProbeMeasurement.LAMBDA_MAX;
+    String pre = ProbeMeasurement.PRECONDITIONED_SHARPNESS;
+    System.out.printf(
+        "probe16 MLP after %d steps, %d more steps; reference: tolerance 1e-6 for both%n",
+        warmUp, steps);
+    System.out.printf(
+        "λmax, tolerance %.0e: %s; identical in the run with the preconditioned sharpness at"
+            + " %.0e: %d of %d%n",
+        defaults.lanczos().tolerance(),
+        Agreement.of(run, reference, lambda, lambdaIterations),
+        defaults.lanczos().tolerance(),
+        Agreement.of(oneTolerance, run, lambda, lambdaIterations).identical(),
+        run.size());
+    System.out.printf(
+        "preconditioned sharpness, tolerance %.0e (default): %s%n",
+        defaults.preconditionedLanczos().tolerance(),
+        Agreement.of(run, reference, pre, preIterations));
+    System.out.printf(
+        "preconditioned sharpness, tolerance %.0e: %s%n",
+        defaults.lanczos().tolerance(), Agreement.of(oneTolerance, reference, pre, preIterations));
+    System.out.printf(
+        "reference: %.2f λmax and %.2f preconditioned iterations on average%n",
+        reference.stream().mapToDouble(lambdaIterations).average().orElse(Double.NaN),
+        reference.stream().mapToDouble(preIterations).average().orElse(Double.NaN));
+  }
+
   /** The engine's random seed for {@link #mlpData}. */
   static final int DATA_SEED = 1;
 
@@ -531,7 +690,8 @@ public final class OverheadBench {
    * native memory over whole probes, checkpoint by checkpoint, or {@code OverheadBench blocks
    * [steps] [block]} for the plain MLP's speed block by block ({@link #plainBlocks}), or {@code
    * OverheadBench cycle [probe16|cheap] [chunkSteps] [chunks]} for the instrumented step's time by
-   * position in its tiers' cycle ({@link #mlpCycle}).
+   * position in its tiers' cycle ({@link #mlpCycle}), or {@code OverheadBench accuracy [steps]} for
+   * the probes' default tolerances against tighter ones ({@link #printAccuracy}).
    */
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("blocks")) {
@@ -568,6 +728,10 @@ public final class OverheadBench {
               "; overhead %.0f µs per %d steps (ratio %.3f)",
               c.overheadMicros(), period, 1 + c.overheadMicros() / (period * c.plainMicros())));
       System.out.println(line);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("accuracy")) {
+      printAccuracy(WARMUP_STEPS, args.length > 1 ? Integer.parseInt(args[1]) : 3200);
       return;
     }
     if (args.length > 0 && args[0].equals("growth")) {

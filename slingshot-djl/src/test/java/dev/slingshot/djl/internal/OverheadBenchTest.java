@@ -3,7 +3,13 @@ package dev.slingshot.djl.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.slingshot.core.Lanczos;
+import dev.slingshot.core.ProbeSchedule;
+import dev.slingshot.djl.ProbeMeasurement;
 import dev.slingshot.djl.ProbeQuantity;
+import dev.slingshot.djl.SlingshotOptions;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
 
 class OverheadBenchTest {
@@ -18,5 +24,45 @@ class OverheadBenchTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'lambda'")
         .hasMessageContaining("PRECONDITIONED_SHARPNESS");
+  }
+
+  /**
+   * {@code OverheadBench accuracy} compares runs probe by probe: the same steps in every run, λmax
+   * bit for bit the same when only the preconditioned sharpness's settings differ, and a run
+   * against itself agrees exactly.
+   */
+  @Test
+  void probeRunsWithOtherSettingsProbeTheSameSteps() {
+    List<ProbeMeasurement> run = OverheadBench.probe16Run(OverheadBench.probe16Options(), 32, 64);
+    List<ProbeMeasurement> other =
+        OverheadBench.probe16Run(
+            SlingshotOptions.custom()
+                .probes(ProbeSchedule.everySteps(OverheadBench.PROBE_EVERY))
+                .preconditionedLanczos(Lanczos.ofDefaults())
+                .build(),
+            32,
+            64);
+    assertThat(run).extracting(ProbeMeasurement::step).containsExactly(48L, 64L, 80L, 96L);
+    ToDoubleFunction<ProbeMeasurement> iterations = ProbeMeasurement::preconditionedIterations;
+    OverheadBench.Agreement lambda =
+        OverheadBench.Agreement.of(other, run, ProbeMeasurement.LAMBDA_MAX, iterations);
+    assertThat(lambda.identical()).isEqualTo(4);
+    assertThat(lambda.maxError()).isZero();
+    OverheadBench.Agreement self =
+        OverheadBench.Agreement.of(run, run, ProbeMeasurement.PRECONDITIONED_SHARPNESS, iterations);
+    assertThat(self.identical()).isEqualTo(4);
+    assertThat(self.higher()).isZero();
+    assertThat(self.meanIterations())
+        .isEqualTo(run.stream().mapToDouble(iterations).average().getAsDouble());
+    OverheadBench.Agreement pre =
+        OverheadBench.Agreement.of(
+            run, other, ProbeMeasurement.PRECONDITIONED_SHARPNESS, iterations);
+    assertThat(pre.maxError()).isLessThan(1e-2);
+    assertThatThrownBy(
+            () ->
+                OverheadBench.Agreement.of(
+                    run.subList(0, 3), run, ProbeMeasurement.LAMBDA_MAX, iterations))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("3 probes against 4");
   }
 }
