@@ -513,7 +513,8 @@ public final class OverheadBench {
    * ({@link #probe16Run}, {@value #WARMUP_STEPS} steps then {@code steps}): λmax at its default
    * tolerance, and the preconditioned sharpness at its default ({@value
    * SlingshotOptions#DEFAULT_PRECONDITIONED_TOLERANCE}) and at λmax's (1e-3), each against a
-   * reference run with both at 1e-6.
+   * reference run with both at 1e-6. The update sharpness, one product along the update whatever
+   * the settings, shows whether the runs trained the same parameters.
    */
   static void printAccuracy(int warmUp, int steps) {
     SlingshotOptions defaults = probe16Options();
@@ -559,10 +560,15 @@ public final class OverheadBench {
     System.out.printf(
         "preconditioned sharpness, tolerance %.0e: %s%n",
         defaults.lanczos().tolerance(), Agreement.of(oneTolerance, reference, pre, preIterations));
+    // The update sharpness is one product along the update, whatever the Lanczos settings: equal
+    // bit for bit only if the runs trained the same parameters.
     System.out.printf(
-        "reference: %.2f λmax and %.2f preconditioned iterations on average%n",
+        "reference: %.2f λmax and %.2f preconditioned iterations on average; update sharpness"
+            + " identical to the default run's: %d of %d%n",
         reference.stream().mapToDouble(lambdaIterations).average().orElse(Double.NaN),
-        reference.stream().mapToDouble(preIterations).average().orElse(Double.NaN));
+        reference.stream().mapToDouble(preIterations).average().orElse(Double.NaN),
+        Agreement.of(run, reference, ProbeMeasurement.UPDATE_SHARPNESS, preIterations).identical(),
+        run.size());
   }
 
   /** The engine's random seed for {@link #mlpData}. */

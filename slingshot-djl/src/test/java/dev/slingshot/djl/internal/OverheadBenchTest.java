@@ -8,6 +8,9 @@ import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.djl.ProbeMeasurement;
 import dev.slingshot.djl.ProbeQuantity;
 import dev.slingshot.djl.SlingshotOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
@@ -64,5 +67,29 @@ class OverheadBenchTest {
                     run.subList(0, 3), run, ProbeMeasurement.LAMBDA_MAX, iterations))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("3 probes against 4");
+  }
+
+  /**
+   * {@code OverheadBench accuracy} on a short run: three runs that probe the same parameters (the
+   * update sharpness, one product whatever the settings, bit for bit the same), each setting's
+   * line.
+   */
+  @Test
+  void accuracyPrintsEachSettingAgainstTheSameParameters() {
+    PrintStream out = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      OverheadBench.printAccuracy(32, 64);
+    } finally {
+      System.setOut(out);
+    }
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(printed)
+        .contains("λmax, tolerance 1e-03: 4 probes")
+        .contains("preconditioned sharpness, tolerance 1e-02 (default): 4 probes")
+        .contains("preconditioned sharpness, tolerance 1e-03: 4 probes")
+        .contains("identical in the run with the preconditioned sharpness at 1e-03: 4 of 4")
+        .contains("update sharpness identical to the default run's: 4 of 4");
   }
 }
