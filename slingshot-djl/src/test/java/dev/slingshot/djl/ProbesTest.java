@@ -59,13 +59,7 @@ class ProbesTest {
               SlingshotOptions.custom().probes(ProbeSchedule.everySteps(4)).failFast(true).build());
       SimpleMeterRegistry registry = new SimpleMeterRegistry();
       SlingshotMeters.monitor(registry, slingshot, "probes");
-      List<ProbeMeasurement> seen = new ArrayList<>();
-      slingshot.onEvent(
-          e -> {
-            if (e instanceof ProbeMeasurement m) {
-              seen.add(m);
-            }
-          });
+      List<ProbeMeasurement> seen = probesOf(slingshot);
       try (RunLog log = RunLog.attach(slingshot.monitor(), dir);
           Trainer trainer = Fixtures.trainer(model, slingshot.config(), Fixtures.IN, 1)) {
         Fixtures.train(trainer, Fixtures.data(manager, 64, Fixtures.IN, 16, 1), 12);

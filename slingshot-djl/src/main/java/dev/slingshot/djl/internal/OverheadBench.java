@@ -122,7 +122,12 @@ public final class OverheadBench {
    * {@value #PROBE_EVERY} steps on the current batch, default Lanczos settings.
    */
   public static SlingshotOptions probe16Options() {
-    return SlingshotOptions.custom().probes(ProbeSchedule.everySteps(PROBE_EVERY)).build();
+    return probe16Builder().build();
+  }
+
+  /** {@link #probe16Options}, still open to more settings. */
+  static SlingshotOptions.Builder probe16Builder() {
+    return SlingshotOptions.custom().probes(ProbeSchedule.everySteps(PROBE_EVERY));
   }
 
   /** {@link #mlp(int, int)} with the given options for the instrumented run. */
@@ -522,21 +527,10 @@ public final class OverheadBench {
     List<ProbeMeasurement> run = probe16Run(defaults, warmUp, steps);
     List<ProbeMeasurement> oneTolerance =
         probe16Run(
-            SlingshotOptions.custom()
-                .probes(ProbeSchedule.everySteps(PROBE_EVERY))
-                .preconditionedLanczos(defaults.lanczos())
-                .build(),
-            warmUp,
-            steps);
+            probe16Builder().preconditionedLanczos(defaults.lanczos()).build(), warmUp, steps);
     List<ProbeMeasurement> reference =
         probe16Run(
-            SlingshotOptions.custom()
-                .probes(ProbeSchedule.everySteps(PROBE_EVERY))
-                .lanczos(tight)
-                .preconditionedLanczos(tight)
-                .build(),
-            warmUp,
-            steps);
+            probe16Builder().lanczos(tight).preconditionedLanczos(tight).build(), warmUp, steps);
     ToDoubleFunction<ProbeMeasurement> lambdaIterations =
         m -> m.value(ProbeMeasurement.LAMBDA_ITERATIONS).orElse(Double.NaN);
     ToDoubleFunction<ProbeMeasurement> preIterations = ProbeMeasurement::preconditionedIterations;

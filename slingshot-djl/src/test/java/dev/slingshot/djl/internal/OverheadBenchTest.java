@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.slingshot.core.Lanczos;
-import dev.slingshot.core.ProbeSchedule;
 import dev.slingshot.djl.ProbeMeasurement;
 import dev.slingshot.djl.ProbeQuantity;
-import dev.slingshot.djl.SlingshotOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -39,10 +37,7 @@ class OverheadBenchTest {
     List<ProbeMeasurement> run = OverheadBench.probe16Run(OverheadBench.probe16Options(), 32, 64);
     List<ProbeMeasurement> other =
         OverheadBench.probe16Run(
-            SlingshotOptions.custom()
-                .probes(ProbeSchedule.everySteps(OverheadBench.PROBE_EVERY))
-                .preconditionedLanczos(Lanczos.ofDefaults())
-                .build(),
+            OverheadBench.probe16Builder().preconditionedLanczos(Lanczos.ofDefaults()).build(),
             32,
             64);
     assertThat(run).extracting(ProbeMeasurement::step).containsExactly(48L, 64L, 80L, 96L);
